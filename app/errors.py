@@ -1,0 +1,53 @@
+"""Error responses of the project's own: always JSON with a `detail` string, never a 500
+for anything a client sends, never a stack trace.
+
+FastAPI's default validation handler echoes the rejected input back, and fails with a 500
+when that input holds NaN or Infinity (it cannot be written as JSON); this one writes the
+field and the message only.
+"""
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.serialize import JSONResponse
+
+log = logging.getLogger("gradient_flow_lab")
+
+
+def _loc(loc) -> str:
+    parts = [str(p) for p in loc if p != "body"]
+    return ".".join(parts) if parts else "body"
+
+
+def _message(err: dict) -> str:
+    msg = str(err.get("msg", "invalid"))
+    ctx = err.get("ctx") or {}
+    if err.get("type") == "json_invalid" and "error" in ctx:
+        msg = f"{msg}: {ctx['error']}"
+    return msg
+
+
+async def validation_error(request: Request, exc: RequestValidationError):
+    errors = [{"loc": [str(p) for p in e.get("loc", ())], "msg": _message(e),
+               "type": str(e.get("type", "value_error"))} for e in exc.errors()]
+    detail = "; ".join(f"{_loc(e['loc'])}: {e['msg']}" for e in errors) or "invalid request"
+    return JSONResponse({"detail": detail, "errors": errors}, status_code=422)
+
+
+async def http_error(request: Request, exc: StarletteHTTPException):
+    return JSONResponse({"detail": str(exc.detail)}, status_code=exc.status_code,
+                          headers=getattr(exc, "headers", None))
+
+
+async def unexpected_error(request: Request, exc: Exception):
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return JSONResponse({"detail": "internal error; it has been logged"}, status_code=500)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(Exception, unexpected_error)

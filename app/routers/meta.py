@@ -1,0 +1,34 @@
+"""Health and what the server offers."""
+
+from fastapi import APIRouter, Request
+
+from app import __version__
+from app.schemas import RunRequest
+from core.activations import ACTIVATIONS
+from core.cells import CELLS
+from core.init import INIT_SCHEMES
+from core.inputs import INPUT_KINDS
+
+router = APIRouter(tags=["meta"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict:
+    """Cheap, answered on the event loop: never waits for running work."""
+    return {"status": "ok"}
+
+
+@router.get("/api/meta")
+async def meta(request: Request) -> dict:
+    """Cells, activations (with γ = sup φ'), input kinds, init schemes, limits, defaults."""
+    settings = request.app.state.settings
+    return {
+        "version": __version__,
+        "cells": list(CELLS),
+        "activations": [{"name": a.name, "gamma": a.gamma} for a in ACTIVATIONS.values()],
+        "input_kinds": list(INPUT_KINDS),
+        "init_schemes": list(INIT_SCHEMES),
+        "include": ["hidden", "cell_state", "gates", "grads", "jacobian", "params", "preactivation"],
+        "limits": settings.limits(),
+        "defaults": RunRequest().model_dump(),
+    }

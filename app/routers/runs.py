@@ -1,0 +1,75 @@
+"""POST /api/runs and POST /api/runs/stream: one run, complete or frame by frame."""
+
+from fastapi import APIRouter, Body, Depends, Request
+from fastapi.sse import EventSourceResponse
+
+from app.resolve import resolve_run
+from app.schemas import RUN_EXAMPLES, ErrorSchema, RunRequest, RunResultSchema
+from app.serialize import EventEncoder, JSONResponse, encode_frames, run_result
+from app.streaming import sse_chunks
+from core.run import RunSpec, collect, run
+
+router = APIRouter(prefix="/api", tags=["runs"])
+
+ERRORS = {
+    413: {"model": ErrorSchema, "description": "request body over body_bytes_max"},
+    422: {"model": ErrorSchema, "description": "invalid input, or over a limit (named)"},
+    503: {"model": ErrorSchema, "description": "too many runs at once; see Retry-After"},
+}
+
+
+def run_request(
+    request: Request,
+    body: RunRequest = Body(default_factory=RunRequest, openapi_examples=RUN_EXAMPLES),
+) -> tuple[RunSpec, dict]:
+    return resolve_run(body, request.app.state.settings)
+
+
+async def run_slot(request: Request):
+    """Holds one of the worker's run slots for as long as the response lasts."""
+    limiter = request.app.state.limiter
+    limiter.acquire()
+    try:
+        yield
+    finally:
+        limiter.release()
+
+
+@router.post(
+    "/runs",
+    response_class=JSONResponse,
+    responses={200: {"model": RunResultSchema}, **ERRORS},
+    dependencies=[Depends(run_slot)],
+)
+def post_run(resolved: tuple[RunSpec, dict] = Depends(run_request)):
+    """One complete run: forward over t = 1..T, then BPTT over t = T..1, for every model."""
+    spec, config = resolved
+    return JSONResponse(run_result(collect(run(spec)), config))
+
+
+SSE_DOC = {
+    200: {
+        "description": "Server-Sent Events: start, forward × T·models, backward × T·models, "
+        "summary × models, done (or error). Each event's data is a JSON object.",
+        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    }
+}
+
+
+@router.post(
+    "/runs/stream",
+    responses={**SSE_DOC, **ERRORS},
+    dependencies=[Depends(run_slot)],
+)
+async def stream_run(resolved: tuple[RunSpec, dict] = Depends(run_request)):
+    """The same run as Server-Sent Events: `start`, `forward` (t = 1..T), `backward`
+    (t = T..1), `summary` per model, `done` — or `error` instead of the rest."""
+    spec, config = resolved
+    encoder = EventEncoder()
+    events = encode_frames(run(spec), config, encoder)
+    chunks = sse_chunks(
+        events,
+        on_error=lambda: encoder("error", {"detail": "the run failed mid-way; it has been logged"}),
+        done=lambda: encoder("done", {}),
+    )
+    return EventSourceResponse(chunks)

@@ -1,0 +1,157 @@
+"""Request and response schemas of the HTTP contract (../shared/design/API.md).
+
+Choices are `Literal`s with the same keys as the core's tables; static bounds (positive
+sizes, finite floats) live here, while the limits that an operator can change (sizes, the
+work budget) are checked against the settings in `app.resolve`, so the 422 names them.
+"""
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+CellName = Literal["rnn", "lstm", "gru"]
+ActivationName = Literal["sigmoid", "tanh", "relu", "linear"]
+InputKind = Literal["gaussian", "sine", "impulse", "adding", "values"]
+InitScheme = Literal["xavier", "orthogonal", "normal", "identity"]
+IncludeItem = Literal["hidden", "cell_state", "gates", "grads", "jacobian", "params", "preactivation"]
+
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+PositiveInt = Annotated[int, Field(ge=1)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class ModelConfig(Strict):
+    cell: CellName = "rnn"
+    activation: ActivationName | None = Field(
+        None, description="rnn only (default tanh); an error for lstm and gru")
+
+
+class InputConfig(Strict):
+    kind: InputKind = "gaussian"
+    values: list[list[Finite]] | None = Field(
+        None, description="kind 'values' only: a seq_len × input_size array (batch 1)")
+
+
+class InitConfig(Strict):
+    scheme: InitScheme = "xavier"
+    std: Finite = Field(0.1, gt=0, le=10, description="standard deviation for scheme 'normal'")
+    sigma_max: Finite | None = Field(
+        None, gt=0, le=100,
+        description="rescale every recurrent H×H block to this largest singular value")
+    forget_bias: Finite = Field(1.0, ge=-50, le=50, description="added to the LSTM forget-gate bias")
+    bias_std: Finite = Field(0.0, ge=0, le=10, description="biases ~ N(0, bias_std²) when > 0")
+
+
+class LossConfig(Strict):
+    at: Literal["last", "all"] = "last"
+
+
+def _default_models() -> list[ModelConfig]:
+    return [ModelConfig(cell="rnn", activation="sigmoid"), ModelConfig(cell="rnn", activation="tanh"),
+            ModelConfig(cell="lstm")]
+
+
+RUN_EXAMPLES = {
+    "gaussian": {
+        "summary": "sigmoid vs tanh vs LSTM on Gaussian inputs (the defaults)",
+        "value": {"models": [{"cell": "rnn", "activation": "sigmoid"},
+                             {"cell": "rnn", "activation": "tanh"}, {"cell": "lstm"}],
+                  "seq_len": 50, "hidden_size": 16, "input": {"kind": "gaussian"}, "seed": 0},
+    },
+    "sine": {
+        "summary": "sine waves, every cell, loss at every step",
+        "value": {"models": [{"cell": "rnn", "activation": "tanh"}, {"cell": "lstm"}, {"cell": "gru"}],
+                  "seq_len": 100, "input": {"kind": "sine"}, "loss": {"at": "all"}},
+    },
+    "impulse": {
+        "summary": "impulse memory probe at the critical σ_max = 1",
+        "value": {"models": [{"cell": "rnn", "activation": "sigmoid"}, {"cell": "rnn", "activation": "tanh"}],
+                  "seq_len": 100, "input": {"kind": "impulse"},
+                  "init": {"scheme": "orthogonal", "sigma_max": 1.0}},
+    },
+    "adding": {
+        "summary": "the adding problem (input_size 2, output_size 1)",
+        "value": {"models": [{"cell": "rnn", "activation": "tanh"}, {"cell": "lstm"}, {"cell": "gru"}],
+                  "seq_len": 50, "input": {"kind": "adding"}, "batch_size": 8},
+    },
+    "values": {
+        "summary": "your own inputs: a seq_len × input_size array",
+        "value": {"models": [{"cell": "rnn", "activation": "tanh"}], "input_size": 2,
+                  "input": {"kind": "values", "values": [[1, 0], [0, 1], [0.5, -0.5], [0, 0]]},
+                  "include": ["hidden", "grads", "jacobian", "params"]},
+    },
+    "exploding": {
+        "summary": "an exploding relu RNN: nulls and overflow_step, not an error",
+        "value": {"models": [{"cell": "rnn", "activation": "relu"}], "seq_len": 1000,
+                  "init": {"scheme": "orthogonal", "sigma_max": 5.0}, "include": ["grads"]},
+    },
+}
+
+
+class RunRequest(Strict):
+    """Every field is optional; `config` in the answer shows the request with defaults filled."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [RUN_EXAMPLES["gaussian"]["value"]]})
+
+    models: list[ModelConfig] = Field(default_factory=_default_models, min_length=1)
+    seq_len: PositiveInt | None = Field(None, description="default 50, or the length of input.values")
+    hidden_size: PositiveInt = 16
+    input_size: PositiveInt | None = Field(
+        None, description="default 4; 2 for 'adding'; the width of input.values")
+    output_size: PositiveInt | None = Field(None, description="default 1")
+    batch_size: PositiveInt = 1
+    input: InputConfig = Field(default_factory=InputConfig)
+    init: InitConfig = Field(default_factory=InitConfig)
+    loss: LossConfig = Field(default_factory=LossConfig)
+    seed: int = Field(0, ge=0, le=2**63 - 1)
+    include: list[IncludeItem] = Field(default_factory=lambda: ["hidden", "grads", "jacobian"])
+
+
+# --- responses (documentation and schema checks; the server writes them with orjson) ---------
+
+Num = float | None  # non-finite numbers travel as null
+
+
+class ModelLabel(BaseModel):
+    label: str
+    cell: CellName
+    activation: ActivationName | None = None
+
+
+class Summary(BaseModel):
+    log10_grad_ratio: Num = Field(description="log10(grad_norm at t=1 / grad_norm at t=T)")
+    memory_horizon: int | None = Field(
+        description="largest k with grad_norm[T−j] ≥ 1e-3·grad_norm[T] for all j ≤ k; null: never dropped")
+    overflow_step: int | None
+    overflow_phase: Literal["forward", "backward", "jacobian"] | None
+    sigma_max: Num = Field(description="largest singular value of the recurrent H×H blocks")
+
+
+class ModelResultSchema(ModelLabel):
+    loss: Num
+    grad_norm: list[Num] = Field(description="T numbers: ‖∂L/∂h_t‖_F over the batch")
+    hidden: list[list[Num]] | None = None
+    cell_state: list[list[Num]] | None = None
+    gates: dict[str, list[list[Num]]] | None = None
+    preactivation: list[list[Num]] | None = None
+    grads: list[list[Num]] | None = None
+    jacobian_norm: list[Num] | None = None
+    bound: list[Num] | None = None
+    params: dict[str, list[Num] | list[list[Num]]] | None = None
+    param_grad_norm: dict[str, Num]
+    summary: Summary
+
+
+class RunResultSchema(BaseModel):
+    config: dict
+    models: list[ModelResultSchema]
+    inputs: list[list[list[Num]]] | None = None
+    targets: list[list[list[Num]]] | None = None
+
+
+class ErrorSchema(BaseModel):
+    detail: str
+    errors: list[dict] | None = None

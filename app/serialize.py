@@ -1,0 +1,136 @@
+"""The core's frames and results as JSON, fast.
+
+orjson writes numpy arrays natively (about 20× faster than `json` on large float arrays)
+and writes NaN and ±Infinity as `null`, which is what the contract asks for. Floats are
+written in their shortest round-trip form: nothing is rounded.
+"""
+
+from collections.abc import Iterator
+
+import numpy as np
+import orjson
+from fastapi.responses import Response
+from fastapi.sse import format_sse_event
+
+from core.run import (
+    BackwardFrame,
+    ForwardFrame,
+    Frame,
+    ModelResult,
+    RunResult,
+    StartFrame,
+    SummaryFrame,
+)
+
+OPTIONS = orjson.OPT_SERIALIZE_NUMPY
+
+
+def _default(obj):
+    if isinstance(obj, np.ndarray):  # orjson takes only C-contiguous arrays natively
+        return np.ascontiguousarray(obj)
+    if isinstance(obj, np.generic):
+        return obj.item()
+    raise TypeError(f"cannot serialise {type(obj).__name__}")
+
+
+def dumps(obj) -> bytes:
+    return orjson.dumps(obj, default=_default, option=OPTIONS)
+
+
+class JSONResponse(Response):
+    """application/json written by orjson: numpy arrays natively, non-finite floats as null."""
+
+    media_type = "application/json"
+
+    def render(self, content) -> bytes:
+        return dumps(content)
+
+
+def _model_label(info) -> dict:
+    return {"label": info.label, "cell": info.cell, "activation": info.activation}
+
+
+def model_result(m: ModelResult, include: set[str]) -> dict:
+    out = _model_label(m.info)
+    out.update(loss=m.loss, grad_norm=m.grad_norm)
+    if "hidden" in include:
+        out["hidden"] = m.hidden
+    if "cell_state" in include and m.cell_state is not None:
+        out["cell_state"] = m.cell_state
+    if "gates" in include and m.gates:
+        out["gates"] = m.gates
+    if "preactivation" in include and m.preactivation is not None:
+        out["preactivation"] = m.preactivation
+    if "grads" in include:
+        out["grads"] = m.grads
+    if "jacobian" in include:
+        out["jacobian_norm"] = m.jacobian_norm
+    if m.bound is not None:
+        out["bound"] = m.bound
+    if "params" in include:
+        out["params"] = m.params
+    out.update(param_grad_norm=m.param_grad_norm, summary=m.summary)
+    return out
+
+
+def run_result(result: RunResult, config: dict) -> dict:
+    include = set(config["include"])
+    out = {"config": config, "models": [model_result(m, include) for m in result.models]}
+    if "params" in include:
+        out.update(inputs=result.inputs, targets=result.targets)
+    return out
+
+
+def frame_event(frame: Frame, config: dict, include: set[str]) -> tuple[str, dict]:
+    """(event name, data) of one stream frame, with the same numbers as `run_result`."""
+    if isinstance(frame, ForwardFrame):
+        data = {"model": frame.model, "t": frame.t}
+        if "hidden" in include:
+            data["hidden"] = frame.hidden
+        if "cell_state" in include and frame.cell_state is not None:
+            data["cell_state"] = frame.cell_state
+        if "gates" in include and frame.gates:
+            data["gates"] = frame.gates
+        if "preactivation" in include and frame.preactivation is not None:
+            data["preactivation"] = frame.preactivation
+        return "forward", data
+    if isinstance(frame, BackwardFrame):
+        data = {"model": frame.model, "t": frame.t, "grad_norm": frame.grad_norm}
+        if "grads" in include:
+            data["grads"] = frame.grads
+        if "jacobian" in include:
+            data["jacobian_norm"] = frame.jacobian_norm
+        return "backward", data
+    if isinstance(frame, SummaryFrame):
+        data = {"model": frame.model, "loss": frame.loss, "summary": frame.summary,
+                "param_grad_norm": frame.param_grad_norm, "grad_norm": frame.grad_norm}
+        if frame.bound is not None:
+            data["bound"] = frame.bound
+        if frame.jacobian_norm is not None and "jacobian" in include:
+            data["jacobian_norm"] = frame.jacobian_norm
+        if "params" in include:
+            data["params"] = frame.params
+        return "summary", data
+    assert isinstance(frame, StartFrame)
+    data = {"config": config, "models": [_model_label(m) for m in frame.models]}
+    if "params" in include:
+        data.update(inputs=frame.inputs, targets=frame.targets)
+    return "start", data
+
+
+class EventEncoder:
+    """SSE wire format with increasing ids (0, 1, 2, …), encoded by FastAPI's `format_sse_event`."""
+
+    def __init__(self):
+        self.next_id = 0
+
+    def __call__(self, event: str, data) -> bytes:
+        out = format_sse_event(data_str=dumps(data).decode(), event=event, id=str(self.next_id))
+        self.next_id += 1
+        return out
+
+
+def encode_frames(frames: Iterator[Frame], config: dict, encoder: EventEncoder) -> Iterator[bytes]:
+    include = set(config["include"])
+    for frame in frames:
+        yield encoder(*frame_event(frame, config, include))

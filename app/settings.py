@@ -1,0 +1,54 @@
+"""Every limit and knob in one place, each overridable by an environment variable GFL_<NAME>.
+
+The work budget is in the core's work units (`core.run.work_units`, roughly multiply-adds);
+the defaults were measured so that the largest accepted request finishes in about two
+seconds on a 2-core machine (see README, "Limits").
+"""
+
+import os
+from dataclasses import dataclass, fields
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    log_level: str = "info"
+    # request limits (reported by GET /api/meta)
+    seq_len_max: int = 2000
+    hidden_size_max: int = 256
+    input_size_max: int = 64
+    output_size_max: int = 16
+    batch_size_max: int = 256
+    models_max: int = 8
+    body_bytes_max: int = 2_000_000
+    work_units_max: float = 1.2e9
+    jacobian_work_units_max: float = 3.0e8
+    # concurrency
+    max_concurrent_runs: int = 4
+    retry_after_seconds: int = 2
+
+    @classmethod
+    def from_env(cls, environ=os.environ) -> "Settings":
+        values = {}
+        for f in fields(cls):
+            raw = environ.get(f"GFL_{f.name.upper()}")
+            if raw is not None:
+                kind = type(f.default)
+                values[f.name] = kind(float(raw)) if kind is int else kind(raw)
+        return cls(**values)
+
+    def limits(self) -> dict:
+        return {
+            "seq_len_max": self.seq_len_max,
+            "hidden_size_max": self.hidden_size_max,
+            "input_size_max": self.input_size_max,
+            "output_size_max": self.output_size_max,
+            "batch_size_max": self.batch_size_max,
+            "models_max": self.models_max,
+            "body_bytes_max": self.body_bytes_max,
+            "work_units_max": self.work_units_max,
+            "jacobian_work_units_max": self.jacobian_work_units_max,
+            "max_concurrent_runs": self.max_concurrent_runs,
+        }

@@ -1,0 +1,77 @@
+"""Activation functions as data: one table maps a name to (φ, φ', γ = sup φ').
+
+Every φ' here is written as a function of the *output* h = φ(z), not of the
+pre-activation z — each of these derivatives can be, and the cells cache h anyway:
+
+    sigmoid  φ' = h (1 − h)          γ = 1/4
+    tanh     φ' = 1 − h²             γ = 1
+    relu     φ' = 1[h > 0]           γ = 1
+    linear   φ' = 1                  γ = 1
+
+NaN propagates through every φ and φ' (relu's step is `np.heaviside(h, 0)`, which
+keeps NaN; `h > 0` would silently turn it into 0 and hide an overflow).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """σ(z) = 1 / (1 + e^−z), evaluated without overflow for any |z|."""
+    e = np.exp(-np.abs(z))  # in (0, 1]: never overflows
+    r = 1.0 / (1.0 + e)
+    return np.where(z >= 0, r, e * r)
+
+
+def _sigmoid_grad(h: np.ndarray) -> np.ndarray:
+    return h * (1.0 - h)
+
+
+def _tanh_grad(h: np.ndarray) -> np.ndarray:
+    return 1.0 - h * h
+
+
+def _relu(z: np.ndarray) -> np.ndarray:
+    return np.maximum(z, 0.0)
+
+
+def _relu_grad(h: np.ndarray) -> np.ndarray:
+    return np.heaviside(h, 0.0)
+
+
+def _identity(z: np.ndarray) -> np.ndarray:
+    return z
+
+
+def _linear_grad(h: np.ndarray) -> np.ndarray:
+    return np.where(np.isnan(h), np.nan, 1.0)
+
+
+@dataclass(frozen=True)
+class Activation:
+    """φ with its derivative expressed through the output: dphi(φ(z)) = φ'(z)."""
+
+    name: str
+    phi: Callable[[np.ndarray], np.ndarray]
+    dphi: Callable[[np.ndarray], np.ndarray]
+    gamma: float  # sup_z φ'(z), the factor in the Pascanu et al. bound
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    a.name: a
+    for a in (
+        Activation("sigmoid", sigmoid, _sigmoid_grad, 0.25),
+        Activation("tanh", np.tanh, _tanh_grad, 1.0),
+        Activation("relu", _relu, _relu_grad, 1.0),
+        Activation("linear", _identity, _linear_grad, 1.0),
+    )
+}
+
+
+def get_activation(name: str) -> Activation:
+    try:
+        return ACTIVATIONS[name]
+    except KeyError:
+        raise ValueError(f"unknown activation {name!r}; choose from {sorted(ACTIVATIONS)}") from None

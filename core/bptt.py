@@ -1,0 +1,186 @@
+"""Backpropagation through time, one step at a time.
+
+Output and loss (row vectors; S = {T} for at = "last", {1..T} for at = "all"):
+
+    y_t = h_t W_hy + b_y,        L = (1/B) Σ_b Σ_{t∈S} ½ ‖y_{t,b} − y*_{t,b}‖²
+
+`Sweep` runs one model over one sequence: `forward_step(t)` for t = 1..T, then `loss()`,
+then `backward_step(t)` for t = T..1, then `param_grads()`. Each step composes the cell's
+`forward_core` / `backward_core`; what makes it fast is around the loop: all T input
+projections are one product before it, and every weight gradient is one product after
+it (`Xᵀ dAX`, `H_prevᵀ dAH`), not T small outer products inside it. `composed_bptt` is
+the plain reference built from `Cell.step_forward` / `step_backward`; tests hold the two
+to the same numbers.
+
+With `jacobian=True` the sweep also carries M_t = ∂s_T/∂s_t for batch item 0 (s = h, or
+(h, c) for the LSTM), one row per component of s_T. Going back a step is the cell's own
+backward applied to those rows, M_{t−1} = M_t ∂s_t/∂s_{t−1}; M is kept normalised with its
+scale in log space, so a vanishing product never sinks into slow subnormal arithmetic.
+"""
+
+import numpy as np
+
+from core.cells import Cell, Params, State
+from core.spectral import TopSingularValue
+
+
+def output_grads(
+    H_all: np.ndarray, P: Params, targets: np.ndarray, loss_at: str
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """Loss, ∂L/∂y [T, B, O] (zero outside S) and the outputs y [T, B, O] for hidden states
+    H_all [T, B, H] (t = 1..T)."""
+    T, B, _ = H_all.shape
+    Y = np.zeros(targets.shape)
+    dY = np.zeros(targets.shape)
+    steps = slice(T - 1, T) if loss_at == "last" else slice(0, T)
+    Y[steps] = H_all[steps] @ P["W_hy"] + P["b_y"]
+    diff = Y[steps] - targets[steps]
+    loss = 0.5 * float(np.sum(diff * diff)) / B
+    dY[steps] = diff / B  # back through ½‖y − y*‖² / B
+    return loss, dY, Y
+
+
+class Sweep:
+    """One model's forward and backward pass through one sequence X [T, B, D]."""
+
+    def __init__(
+        self,
+        cell: Cell,
+        P: Params,
+        X: np.ndarray,
+        targets: np.ndarray,
+        loss_at: str = "last",
+        jacobian: bool = False,
+        state0: State | None = None,
+    ):
+        if loss_at not in ("last", "all"):
+            raise ValueError(f"loss_at must be 'last' or 'all', not {loss_at!r}")
+        T, B, D = X.shape
+        H = P[cell.h_weight].shape[0]
+        self.cell, self.P, self.X, self.targets, self.loss_at = cell, P, X, targets, loss_at
+        self.T, self.B, self.H = T, B, H
+        self.AX = cell.project(X.reshape(T * B, D), P).reshape(T, B, -1)  # all x_t W_x + b_x
+        # states at t = 0..T; index t holds s_t
+        self.states = [np.zeros((T + 1, B, H)) for _ in cell.state_names]
+        if state0 is not None:
+            for store, s in zip(self.states, state0, strict=True):
+                store[0] = s
+        self.caches: list[tuple] = [()] * (T + 1)
+        self.dAX = np.empty_like(self.AX)
+        self.dAH = np.empty_like(self.AX) if cell.h_bias is not None else self.dAX
+        self.dH = np.zeros((T + 1, B, H))  # ∂L/∂h_t, the total derivative; index t
+        self.grad_norm = np.zeros(T + 1)  # ‖∂L/∂h_t‖_F; index t
+        self.jacobian = jacobian
+        self.jacobian_norm = np.full(T + 1, np.nan) if jacobian else None
+        self.loss_value: float | None = None
+
+    # --- forward ---------------------------------------------------------------------
+    def state(self, t: int) -> State:
+        return tuple(s[t] for s in self.states)
+
+    def forward_step(self, t: int) -> tuple[State, tuple]:
+        """Step t (1-based): s_t from s_{t−1}. Returns (s_t, the step's cache)."""
+        state, cache = self.cell.forward_core(self.AX[t - 1], self.state(t - 1), self.P)
+        for store, s in zip(self.states, state, strict=True):
+            store[t] = s
+        self.caches[t] = cache
+        return state, cache
+
+    def loss(self) -> float:
+        """L, after the forward sweep; also sets up ∂L/∂y."""
+        loss, dY, self.Y = output_grads(self.states[0][1:], self.P, self.targets, self.loss_at)
+        self.dY = dY
+        self.dH_out = dY @ self.P["W_hy"].T  # ∂L/∂h_t through y_t alone, [T, B, H]
+        self.d_state = tuple(np.zeros((self.B, self.H)) for _ in self.cell.state_names)
+        if self.jacobian:
+            S = self.H * len(self.cell.state_names)
+            self.M = np.eye(S)  # ∂s_T/∂s_T, normalised
+            self.log_scale = 0.0
+            self.top_sv = TopSingularValue(S)
+        self.loss_value = loss
+        return loss
+
+    # --- backward --------------------------------------------------------------------
+    def backward_step(self, t: int) -> np.ndarray:
+        """Step t back (T..1): returns ∂L/∂h_t [B, H], the total derivative; its norm is in
+        `grad_norm[t]` and, with jacobian, ‖∂s_T/∂s_t‖₂ in `jacobian_norm[t]`. After t = 1,
+        `d_state` holds ∂L/∂s_0."""
+        dh = self.d_state[0] + self.dH_out[t - 1]
+        self.dH[t] = dh
+        flat = dh.ravel()
+        self.grad_norm[t] = np.sqrt(flat @ flat)
+        d_state = (dh, *self.d_state[1:])
+        self.d_state, d_ax, d_ah = self.cell.backward_core(d_state, self.caches[t], self.P)
+        self.dAX[t - 1] = d_ax
+        if self.dAH is not self.dAX:
+            self.dAH[t - 1] = d_ah
+        if self.jacobian:
+            self._jacobian_step(t)
+        return dh
+
+    def _jacobian_step(self, t: int) -> None:
+        self.jacobian_norm[t] = np.exp(self.log_scale)
+        if t == 1:
+            return
+        H = self.H
+        cache0 = tuple(a[:1] for a in self.caches[t])  # batch item 0, broadcast over rows
+        rows = tuple(self.M[:, k * H:(k + 1) * H] for k in range(len(self.cell.state_names)))
+        back, _, _ = self.cell.backward_core(rows, cache0, self.P)
+        M = np.concatenate(back, axis=1) if len(back) > 1 else back[0]
+        sigma = self.top_sv(M)
+        if sigma > 0 and np.isfinite(sigma):
+            self.M = M / sigma
+            self.log_scale += np.log(sigma)
+        else:  # the product vanished exactly (stays 0) or stopped being finite (stays NaN)
+            self.M = M
+            self.log_scale = -np.inf if sigma == 0 else np.nan
+
+    def param_grads(self) -> Params:
+        """∂L/∂P for every parameter, after the backward sweep: one product per weight."""
+        cell, T, B = self.cell, self.T, self.B
+        X = self.X.reshape(T * B, -1)
+        H_prev = self.states[0][:T].reshape(T * B, -1)
+        dAX = self.dAX.reshape(T * B, -1)
+        dAH = self.dAH.reshape(T * B, -1)
+        H_all = self.states[0][1:].reshape(T * B, -1)
+        dY = self.dY.reshape(T * B, -1)
+        grads = {
+            cell.x_weight: X.T @ dAX,
+            cell.h_weight: H_prev.T @ dAH,
+            cell.x_bias: dAX.sum(axis=0),
+        }
+        if cell.h_bias is not None:
+            grads[cell.h_bias] = dAH.sum(axis=0)
+        grads["W_hy"] = H_all.T @ dY
+        grads["b_y"] = dY.sum(axis=0)
+        return grads
+
+
+def composed_bptt(
+    cell: Cell, P: Params, X: np.ndarray, targets: np.ndarray, loss_at: str = "last",
+    state0: State | None = None,
+) -> tuple[float, np.ndarray, Params, State]:
+    """The reference: loss, ∂L/∂h_t [T, B, H], ∂L/∂P and ∂L/∂s_0, from the composed step
+    functions alone (per-step outer products summed inside the loop)."""
+    T, B, _ = X.shape
+    H = P[cell.h_weight].shape[0]
+    state = state0 if state0 is not None else cell.zero_state(B, H)
+    caches, hs = [], []
+    for t in range(T):
+        state, cache = cell.step_forward(X[t], state, P)
+        caches.append(cache)
+        hs.append(state[0])
+    loss, dY, _ = output_grads(np.stack(hs), P, targets, loss_at)
+    dH_out = dY @ P["W_hy"].T
+    grads = {name: np.zeros_like(p) for name, p in P.items()}
+    grads["W_hy"] = sum(hs[t].T @ dY[t] for t in range(T))
+    grads["b_y"] = dY.sum(axis=(0, 1))
+    d_state = tuple(np.zeros((B, H)) for _ in cell.state_names)
+    dH = np.zeros((T, B, H))
+    for t in reversed(range(T)):
+        dh = d_state[0] + dH_out[t]
+        dH[t] = dh
+        d_state, _, terms = cell.step_backward((dh, *d_state[1:]), caches[t], P)
+        for name, term in terms.items():
+            grads[name] += term
+    return loss, dH, grads, d_state

@@ -1,0 +1,233 @@
+"""Recurrent cells: vanilla RNN, LSTM and GRU, one time step forward and backward.
+
+Row-vector convention (shapes in brackets; B batch, D input, H hidden):
+
+    RNN   a = x_t W_xh + h_{t−1} W_hh + b_h,   h_t = φ(a)
+    LSTM  a = x_t W_x + h_{t−1} W_h + b        blocks i, f, g, o (PyTorch's order)
+          c_t = σ(a_f) ⊙ c_{t−1} + σ(a_i) ⊙ tanh(a_g),   h_t = σ(a_o) ⊙ tanh(c_t)
+    GRU   ax = x_t W_x + b_x,  ah = h_{t−1} W_h + b_h   blocks r, z, n
+          r = σ(ax_r + ah_r),  z = σ(ax_z + ah_z),  n = tanh(ax_n + r ⊙ ah_n)
+          h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}
+
+Every cell splits a step into the input projection `ax = x_t W_x + b_x` [B, G·H] and a
+core that does the rest. The core is shared by the composed step functions below and
+by the sequence code in `core.bptt`, which projects all T inputs in one product before
+its loop. The core's backward returns the gradient with respect to the projection
+`ax` and with respect to the recurrent pre-activation `ah = h_{t−1} W_h (+ b_h)`; every
+parameter gradient is a product of those with the inputs or the previous hidden states
+(for the RNN and the LSTM the two are the same array; the GRU's candidate block differs
+by the reset gate).
+
+A state is a tuple: (h,) or, for the LSTM, (h, c). A state gradient is a tuple of the
+same shape; for the LSTM it is (∂L/∂h_t, ∂L/∂c_t) with c_t's part counting only the
+paths that leave the step through c_t (the path through h_t is in the first entry).
+"""
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.activations import ACTIVATIONS, Activation, get_activation, sigmoid
+
+Params = dict[str, np.ndarray]
+State = tuple[np.ndarray, ...]
+
+
+@dataclass(frozen=True)
+class Cell(ABC):
+    """Shared plumbing: parameter names, the projection, and the composed step functions."""
+
+    name: str = ""
+    gates: int = 1  # G: number of H-wide blocks in W_x and W_h
+    gate_names: tuple[str, ...] = ()
+    state_names: tuple[str, ...] = ("h",)
+    x_weight: str = "W_x"
+    h_weight: str = "W_h"
+    x_bias: str = "b"
+    h_bias: str | None = None  # GRU only: a bias inside the recurrent projection
+
+    @property
+    def label(self) -> str:
+        return self.name.upper()
+
+    def param_shapes(self, D: int, H: int, O: int) -> dict[str, tuple[int, ...]]:
+        """Parameter names and shapes, in the order initialisation draws them."""
+        G = self.gates
+        shapes = {self.x_weight: (D, G * H), self.h_weight: (H, G * H), self.x_bias: (G * H,)}
+        if self.h_bias is not None:
+            shapes[self.h_bias] = (G * H,)
+        shapes["W_hy"] = (H, O)
+        shapes["b_y"] = (O,)
+        return shapes
+
+    def zero_state(self, B: int, H: int) -> State:
+        return tuple(np.zeros((B, H)) for _ in self.state_names)
+
+    def project(self, x: np.ndarray, P: Params) -> np.ndarray:
+        """ax = x W_x + b_x for x of shape [..., D] -> [..., G·H]."""
+        return x @ P[self.x_weight] + P[self.x_bias]
+
+    @abstractmethod
+    def forward_core(self, ax: np.ndarray, state: State, P: Params) -> tuple[State, tuple]:
+        """One step from the projected input ax [B, G·H]: returns (state_t, cache).
+
+        The cache starts with h_{t−1}; the rest is what `backward_core` needs.
+        """
+
+    @abstractmethod
+    def backward_core(
+        self, d_state: State, cache: tuple, P: Params
+    ) -> tuple[State, np.ndarray, np.ndarray]:
+        """One step back: returns (d_state_prev, ∂L/∂ax [B, G·H], ∂L/∂ah [B, G·H])."""
+
+    def gate_values(self, cache: tuple) -> dict[str, np.ndarray]:
+        """Gate activations of a step, by name (empty for the vanilla RNN)."""
+        return {}
+
+    # --- composed step functions (the reference the fused sequence code is tested against)
+    def step_forward(self, x_t: np.ndarray, state: State, P: Params) -> tuple[State, tuple]:
+        """One step from the raw input x_t [B, D]: returns (state_t, cache)."""
+        state, core_cache = self.forward_core(self.project(x_t, P), state, P)
+        return state, (x_t, core_cache)
+
+    def step_backward(
+        self, d_state: State, cache: tuple, P: Params
+    ) -> tuple[State, np.ndarray, Params]:
+        """One step back: returns (d_state_prev, dx_t [B, D], this step's parameter terms)."""
+        x_t, core_cache = cache
+        h_prev = core_cache[0]
+        d_state_prev, d_ax, d_ah = self.backward_core(d_state, core_cache, P)
+        terms = {
+            self.x_weight: x_t.T @ d_ax,
+            self.h_weight: h_prev.T @ d_ah,
+            self.x_bias: d_ax.sum(axis=0),
+        }
+        if self.h_bias is not None:
+            terms[self.h_bias] = d_ah.sum(axis=0)
+        dx_t = d_ax @ P[self.x_weight].T
+        return d_state_prev, dx_t, terms
+
+
+@dataclass(frozen=True)
+class RNNCell(Cell):
+    """h_t = φ(x_t W_xh + h_{t−1} W_hh + b_h) for any φ in the activation table."""
+
+    activation: Activation = ACTIVATIONS["tanh"]
+    name: str = "rnn"
+    x_weight: str = "W_xh"
+    h_weight: str = "W_hh"
+    x_bias: str = "b_h"
+
+    @property
+    def label(self) -> str:
+        return f"RNN ({self.activation.name})"
+
+    def forward_core(self, ax, state, P):
+        (h_prev,) = state
+        z = ax + h_prev @ P["W_hh"]
+        h = self.activation.phi(z)
+        return (h,), (h_prev, z, h)
+
+    def backward_core(self, d_state, cache, P):
+        (dh,) = d_state
+        _, _, h = cache
+        dz = dh * self.activation.dphi(h)  # back through φ (φ' from the output)
+        dh_prev = dz @ P["W_hh"].T  # back through h_{t−1} W_hh
+        return (dh_prev,), dz, dz
+
+
+@dataclass(frozen=True)
+class LSTMCell(Cell):
+    """The LSTM of the contract, gate blocks i, f, g, o."""
+
+    name: str = "lstm"
+    gates: int = 4
+    gate_names: tuple[str, ...] = ("input", "forget", "cell", "output")
+    state_names: tuple[str, ...] = ("h", "c")
+
+    def forward_core(self, ax, state, P):
+        h_prev, c_prev = state
+        a = ax + h_prev @ P["W_h"]
+        H = h_prev.shape[-1]
+        s = sigmoid(a)  # the g block is recomputed as tanh below
+        i, f, o = s[:, :H], s[:, H:2 * H], s[:, 3 * H:]
+        g = np.tanh(a[:, 2 * H:3 * H])
+        c = f * c_prev + i * g
+        tc = np.tanh(c)
+        h = o * tc
+        return (h, c), (h_prev, c_prev, i, f, g, o, tc)
+
+    def backward_core(self, d_state, cache, P):
+        dh, dc_next = d_state
+        _, c_prev, i, f, g, o, tc = cache
+        dc = dc_next + dh * o * (1.0 - tc * tc)  # back through h = o ⊙ tanh(c)
+        da = np.concatenate(
+            [
+                dc * g * i * (1.0 - i),  # back through c = … + i ⊙ g, then σ
+                dc * c_prev * f * (1.0 - f),  # back through f ⊙ c_{t−1}, then σ
+                dc * i * (1.0 - g * g),  # back through i ⊙ g, then tanh
+                dh * tc * o * (1.0 - o),  # back through o ⊙ tanh(c), then σ
+            ],
+            axis=-1,
+        )
+        dh_prev = da @ P["W_h"].T
+        dc_prev = dc * f
+        return (dh_prev, dc_prev), da, da
+
+    def gate_values(self, cache):
+        _, _, i, f, g, o, _ = cache
+        return {"input": i, "forget": f, "cell": g, "output": o}
+
+
+@dataclass(frozen=True)
+class GRUCell(Cell):
+    """The GRU of the contract (PyTorch's equations), gate blocks r, z, n."""
+
+    name: str = "gru"
+    gates: int = 3
+    gate_names: tuple[str, ...] = ("reset", "update", "candidate")
+    x_bias: str = "b_x"
+    h_bias: str | None = "b_h"
+
+    def forward_core(self, ax, state, P):
+        (h_prev,) = state
+        H = h_prev.shape[-1]
+        ah = h_prev @ P["W_h"] + P["b_h"]
+        rz = sigmoid(ax[:, :2 * H] + ah[:, :2 * H])
+        r, z = rz[:, :H], rz[:, H:]
+        ah_n = ah[:, 2 * H:]
+        n = np.tanh(ax[:, 2 * H:] + r * ah_n)
+        h = n + z * (h_prev - n)  # = (1 − z) ⊙ n + z ⊙ h_{t−1}
+        return (h,), (h_prev, r, z, n, ah_n)
+
+    def backward_core(self, d_state, cache, P):
+        (dh,) = d_state
+        h_prev, r, z, n, ah_n = cache
+        dn = dh * (1.0 - z) * (1.0 - n * n)  # back through (1 − z) ⊙ n, then tanh
+        dr = dn * ah_n * r * (1.0 - r)  # back through r ⊙ ah_n, then σ
+        dz = dh * (h_prev - n) * z * (1.0 - z)  # back through z ⊙ (h_{t−1} − n), then σ
+        d_ax = np.concatenate([dr, dz, dn], axis=-1)
+        d_ah = np.concatenate([dr, dz, dn * r], axis=-1)
+        dh_prev = dh * z + d_ah @ P["W_h"].T
+        return (dh_prev,), d_ax, d_ah
+
+    def gate_values(self, cache):
+        _, r, z, n, _ = cache
+        return {"reset": r, "update": z, "candidate": n}
+
+
+CELLS = ("rnn", "lstm", "gru")
+
+
+def make_cell(cell: str, activation: str | None = None) -> Cell:
+    """The cell named `cell`; `activation` only for the vanilla RNN (default tanh)."""
+    if cell == "rnn":
+        return RNNCell(activation=get_activation(activation or "tanh"))
+    if activation is not None:
+        raise ValueError(f"activation applies to the rnn cell only, not {cell!r}")
+    if cell == "lstm":
+        return LSTMCell()
+    if cell == "gru":
+        return GRUCell()
+    raise ValueError(f"unknown cell {cell!r}; choose from {list(CELLS)}")

@@ -1,0 +1,280 @@
+"""A run: several models on identical inputs, forward then backward, as a lazy frame stream.
+
+`run(spec)` yields, in the order of computation:
+
+    StartFrame                                        once
+    ForwardFrame   for t = 1..T, every model at t before t + 1
+    BackwardFrame  for t = T..1, every model at t before t − 1
+    SummaryFrame   once per model
+
+Each frame holds numpy arrays (batch item 0) and knows nothing of who listens;
+`collect(frames)` turns the stream into the complete `RunResult`. numpy's error state
+is entered inside each step, never held across a `yield`: a web server may resume this
+generator on another thread.
+
+Randomness: inputs and targets come from `default_rng([seed, 0])`, a cell type's weights
+from `default_rng([seed, k])` with k its place in `CELL_STREAMS`. So every model of a run
+sees the same data, and two models of the same cell type get the same weights — two RNNs
+differ only in φ.
+"""
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from core import analysis
+from core.bptt import Sweep
+from core.cells import Cell, Params, make_cell
+from core.init import InitSpec, init_params, recurrent_sigma_max
+from core.inputs import make_inputs
+
+CELL_STREAMS = {"rnn": 1, "lstm": 2, "gru": 3}
+DATA_STREAM = 0
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    cell: str = "rnn"
+    activation: str | None = None  # rnn only; None means tanh
+
+
+DEFAULT_MODELS = (ModelSpec("rnn", "sigmoid"), ModelSpec("rnn", "tanh"), ModelSpec("lstm"))
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    models: tuple[ModelSpec, ...] = DEFAULT_MODELS
+    seq_len: int = 50
+    hidden_size: int = 16
+    input_size: int = 4
+    output_size: int = 1
+    batch_size: int = 1
+    input_kind: str = "gaussian"
+    input_values: np.ndarray | None = None  # [T, D] for input_kind "values"
+    init: InitSpec = field(default_factory=InitSpec)
+    loss_at: str = "last"
+    seed: int = 0
+    jacobian: bool = True
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    label: str
+    cell: str
+    activation: str | None
+
+
+@dataclass
+class StartFrame:
+    models: list[ModelInfo]
+    inputs: np.ndarray  # [T, B, D]
+    targets: np.ndarray  # [T, B, O]
+    params: list[Params]
+
+
+@dataclass
+class ForwardFrame:
+    model: int
+    t: int
+    hidden: np.ndarray  # [H]
+    cell_state: np.ndarray | None  # [H], LSTM only
+    gates: dict[str, np.ndarray]  # name -> [H]; empty for the RNN
+    preactivation: np.ndarray | None  # [H], RNN only: z = x_t W_xh + h_{t−1} W_hh + b_h
+
+
+@dataclass
+class BackwardFrame:
+    model: int
+    t: int
+    grad_norm: float  # ‖∂L/∂h_t‖_F over the batch
+    grads: np.ndarray  # [H], ∂L/∂h_t of batch item 0
+    jacobian_norm: float | None  # ‖∂s_T/∂s_t‖₂, batch item 0
+
+
+@dataclass
+class SummaryFrame:
+    model: int
+    loss: float
+    grad_norm: np.ndarray  # [T]
+    jacobian_norm: np.ndarray | None  # [T]
+    bound: np.ndarray | None  # [T], rnn only
+    params: Params
+    param_grads: Params
+    param_grad_norm: dict[str, float]
+    summary: dict  # log10_grad_ratio, memory_horizon, overflow_step, overflow_phase, sigma_max
+
+
+Frame = StartFrame | ForwardFrame | BackwardFrame | SummaryFrame
+
+
+def build(spec: RunSpec) -> tuple[list[Cell], list[Params], np.ndarray, np.ndarray]:
+    """Cells, their parameters, inputs [T, B, D] and targets [T, B, O] for a run."""
+    T, B, D, O, H = (spec.seq_len, spec.batch_size, spec.input_size, spec.output_size,
+                     spec.hidden_size)
+    X, Y = make_inputs(spec.input_kind, T, B, D, O, np.random.default_rng([spec.seed, DATA_STREAM]),
+                       spec.input_values)
+    cells = [make_cell(m.cell, m.activation) for m in spec.models]
+    params = [
+        init_params(c, D, H, O, spec.init, np.random.default_rng([spec.seed, CELL_STREAMS[c.name]]))
+        for c in cells
+    ]
+    return cells, params, X, Y
+
+
+def model_info(cell: Cell) -> ModelInfo:
+    activation = getattr(cell, "activation", None)
+    return ModelInfo(cell.label, cell.name, activation.name if activation else None)
+
+
+def run(spec: RunSpec) -> Iterator[Frame]:
+    """The frames of a run, computed lazily (see the module doc)."""
+    cells, params, X, Y = build(spec)
+    T = spec.seq_len
+    sweeps = [Sweep(c, P, X, Y, spec.loss_at, spec.jacobian) for c, P in zip(cells, params, strict=True)]
+    yield StartFrame([model_info(c) for c in cells], X, Y, params)
+
+    for t in range(1, T + 1):
+        with np.errstate(all="ignore"):
+            frames = [_forward_frame(i, sw, t) for i, sw in enumerate(sweeps)]
+        yield from frames
+
+    with np.errstate(all="ignore"):
+        losses = [sw.loss() for sw in sweeps]
+
+    for t in range(T, 0, -1):
+        with np.errstate(all="ignore"):
+            frames = [_backward_frame(i, sw, t) for i, sw in enumerate(sweeps)]
+        yield from frames
+
+    for i, sw in enumerate(sweeps):
+        with np.errstate(all="ignore"):
+            frame = _summary_frame(i, sw, losses[i])
+        yield frame
+
+
+def _forward_frame(i: int, sw: Sweep, t: int) -> ForwardFrame:
+    state, cache = sw.forward_step(t)
+    gates = {name: g[0] for name, g in sw.cell.gate_values(cache).items()}
+    preact = cache[1][0] if sw.cell.name == "rnn" else None
+    return ForwardFrame(i, t, state[0][0], state[1][0] if len(state) > 1 else None, gates, preact)
+
+
+def _backward_frame(i: int, sw: Sweep, t: int) -> BackwardFrame:
+    dh = sw.backward_step(t)
+    jn = float(sw.jacobian_norm[t]) if sw.jacobian_norm is not None else None
+    return BackwardFrame(i, t, float(sw.grad_norm[t]), dh[0], jn)
+
+
+def _summary_frame(i: int, sw: Sweep, loss: float) -> SummaryFrame:
+    cell, P, T = sw.cell, sw.P, sw.T
+    grads = sw.param_grads()
+    grad_norm = sw.grad_norm[1:]
+    jac = sw.jacobian_norm[1:] if sw.jacobian_norm is not None else None
+    sigma = recurrent_sigma_max(cell, P)
+    activation = getattr(cell, "activation", None)
+    bound = analysis.pascanu_bound(activation.gamma, sigma, T) if activation else None
+
+    states = [s[1:] for s in sw.states]
+    step, phase = analysis.first_nonfinite_forward(states, sw.Y, loss), "forward"
+    if step is None:
+        candidates = [(analysis.last_nonfinite(sw.dH[1:]), "backward")]
+        if jac is not None:
+            candidates.append((analysis.last_nonfinite(jac), "jacobian"))
+        candidates = [(s, p) for s, p in candidates if s is not None]
+        if candidates:  # the largest t went first; at a tie the gradient came before ‖M_t‖
+            step, phase = max(candidates, key=lambda c: (c[0], c[1] == "backward"))
+        elif not all(np.isfinite(g).all() for g in grads.values()):
+            step, phase = 1, "backward"  # only the summed weight gradients overflowed
+    summary = {
+        "log10_grad_ratio": analysis.log10_grad_ratio(grad_norm),
+        "memory_horizon": analysis.memory_horizon(grad_norm),
+        "overflow_step": step,
+        "overflow_phase": phase if step is not None else None,
+        "sigma_max": sigma,
+    }
+    return SummaryFrame(
+        model=i,
+        loss=loss,
+        grad_norm=grad_norm.copy(),
+        jacobian_norm=None if jac is None else jac.copy(),
+        bound=bound,
+        params=P,
+        param_grads=grads,
+        param_grad_norm={k: float(np.sqrt(np.sum(g * g))) for k, g in grads.items()},
+        summary=summary,
+    )
+
+
+@dataclass
+class ModelResult:
+    info: ModelInfo
+    loss: float
+    grad_norm: np.ndarray  # [T]
+    hidden: np.ndarray  # [T, H]
+    cell_state: np.ndarray | None  # [T, H]
+    gates: dict[str, np.ndarray]  # name -> [T, H]
+    preactivation: np.ndarray | None  # [T, H]
+    grads: np.ndarray  # [T, H]
+    jacobian_norm: np.ndarray | None
+    bound: np.ndarray | None
+    params: Params
+    param_grads: Params
+    param_grad_norm: dict[str, float]
+    summary: dict
+
+
+@dataclass
+class RunResult:
+    models: list[ModelResult]
+    inputs: np.ndarray
+    targets: np.ndarray
+
+
+def collect(frames: Iterable[Frame]) -> RunResult:
+    """The complete result of a run from its frames."""
+    start: StartFrame | None = None
+    fwd: dict[int, list[ForwardFrame]] = {}
+    bwd: dict[int, list[BackwardFrame]] = {}
+    summaries: dict[int, SummaryFrame] = {}
+    for f in frames:
+        if isinstance(f, StartFrame):
+            start = f
+        elif isinstance(f, ForwardFrame):
+            fwd.setdefault(f.model, []).append(f)
+        elif isinstance(f, BackwardFrame):
+            bwd.setdefault(f.model, []).append(f)
+        else:
+            summaries[f.model] = f
+    assert start is not None, "a run starts with a StartFrame"
+    models = []
+    for i, info in enumerate(start.models):
+        fs, bs, s = fwd[i], bwd[i][::-1], summaries[i]  # backward frames came t = T..1
+
+        def stack(values):
+            return np.stack(values) if values and values[0] is not None else None
+
+        gates = {name: np.stack([f.gates[name] for f in fs]) for name in fs[0].gates}
+        models.append(ModelResult(
+            info=info, loss=s.loss, grad_norm=s.grad_norm,
+            hidden=stack([f.hidden for f in fs]), cell_state=stack([f.cell_state for f in fs]),
+            gates=gates, preactivation=stack([f.preactivation for f in fs]),
+            grads=stack([b.grads for b in bs]), jacobian_norm=s.jacobian_norm, bound=s.bound,
+            params=s.params, param_grads=s.param_grads, param_grad_norm=s.param_grad_norm,
+            summary=s.summary,
+        ))
+    return RunResult(models, start.inputs, start.targets)
+
+
+def work_units(spec: RunSpec) -> tuple[float, float]:
+    """Rough multiply-adds of a run (forward + backward) and, separately, of its Jacobian
+    norms, to hold a request against a budget before any work starts."""
+    T, B, D, H = spec.seq_len, spec.batch_size, spec.input_size, spec.hidden_size
+    run_units = jac_units = 0.0
+    for m in spec.models:
+        G = {"rnn": 1, "lstm": 4, "gru": 3}[m.cell]
+        S = 2 * H if m.cell == "lstm" else H
+        run_units += 3.0 * T * B * G * H * (D + H) + 2e3 * T  # + per-step overhead
+        if spec.jacobian:
+            jac_units += T * (S * G * H * H + 40.0 * S * S) + 2e3 * T
+    return run_units, jac_units

@@ -1,0 +1,92 @@
+"""Shared fixtures. With CI=true (or GFL_STRICT=1) a missing PyTorch or Chromium fails the
+tests that need them instead of skipping them."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "tests" / "artifacts"
+STRICT = os.environ.get("CI", "").lower() in ("1", "true", "yes") or os.environ.get("GFL_STRICT") == "1"
+
+
+def need(what: str, why: str):
+    """Skip locally, fail in CI, when a test's dependency is missing."""
+    message = f"{what} is not available: {why}"
+    if STRICT:
+        pytest.fail(message + " (CI=true: this is a failure, not a skip)", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def torch():
+    try:
+        import torch as torch_module
+    except ImportError as e:
+        need("PyTorch", f"{e}; install the test extra (pip install -e '.[test]')")
+    torch_module.set_default_dtype(torch_module.float64)
+    return torch_module
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    path = os.environ.get("GFL_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if not path:
+        need("Debian's chromium", "apt-get install -y chromium (make test does this)")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    """uvicorn serving app.main:app in a subprocess on a free loopback port."""
+
+    def __init__(self, env: dict | None = None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        full_env = {**os.environ, **(env or {})}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
+             "--port", str(self.port), "--log-level", "warning"],
+            cwd=ROOT, env=full_env,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("the test server did not start")
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    server = LiveServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
