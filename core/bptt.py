@@ -24,20 +24,53 @@ from core.cells import Cell, Params, State
 from core.spectral import TopSingularValue
 
 
+def loss_steps(loss_at, T: int):
+    """The 0-based time indices of S: "last" -> [T−1], "all" -> 0..T−1, or explicit indices."""
+    if isinstance(loss_at, str):
+        if loss_at == "last":
+            return slice(T - 1, T)
+        if loss_at == "all":
+            return slice(0, T)
+        raise ValueError(f"loss_at must be 'last', 'all' or step indices, not {loss_at!r}")
+    return np.asarray(loss_at, dtype=np.intp)
+
+
 def output_grads(
-    H_all: np.ndarray, P: Params, targets: np.ndarray, loss_at: str
+    H_all: np.ndarray, P: Params, targets: np.ndarray, loss_at="last", loss: str = "mse",
+    scale: float | None = None,
 ) -> tuple[float, np.ndarray, np.ndarray]:
-    """Loss, ∂L/∂y [T, B, O] (zero outside S) and the outputs y [T, B, O] for hidden states
-    H_all [T, B, H] (t = 1..T)."""
+    """Loss, ∂L/∂y [T, B, O] (zero outside S) and the outputs y [T, B, O] (zero outside S)
+    for hidden states H_all [T, B, H] (t = 1..T).
+
+    loss "mse":  L = scale · Σ_{t∈S} Σ_b ½‖y_{t,b} − y*_{t,b}‖²,   targets [T, B, O]
+    loss "xent": L = −scale · Σ_{t∈S} Σ_b log softmax(y_{t,b})[k_{t,b}],  targets [T, B] class
+                 indices k (softmax cross-entropy on the logits y)
+    scale defaults to 1/B, the contract's mean over the batch.
+    """
     T, B, _ = H_all.shape
-    Y = np.zeros(targets.shape)
-    dY = np.zeros(targets.shape)
-    steps = slice(T - 1, T) if loss_at == "last" else slice(0, T)
-    Y[steps] = H_all[steps] @ P["W_hy"] + P["b_y"]
-    diff = Y[steps] - targets[steps]
-    loss = 0.5 * float(np.sum(diff * diff)) / B
-    dY[steps] = diff / B  # back through ½‖y − y*‖² / B
-    return loss, dY, Y
+    O = P["W_hy"].shape[1]
+    scale = 1.0 / B if scale is None else scale
+    steps = loss_steps(loss_at, T)
+    Y = np.zeros((T, B, O))
+    dY = np.zeros((T, B, O))
+    Y_s = H_all[steps] @ P["W_hy"] + P["b_y"]
+    Y[steps] = Y_s
+    if loss == "mse":
+        diff = Y_s - targets[steps]
+        value = 0.5 * scale * float(np.sum(diff * diff))
+        dY[steps] = scale * diff  # back through ½‖y − y*‖²
+    elif loss == "xent":
+        k = np.asarray(targets[steps], dtype=np.intp)
+        shifted = Y_s - Y_s.max(axis=-1, keepdims=True)
+        log_p = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+        picked = np.take_along_axis(log_p, k[..., None], axis=-1)
+        value = -scale * float(np.sum(picked))
+        d = np.exp(log_p)
+        np.put_along_axis(d, k[..., None], np.take_along_axis(d, k[..., None], axis=-1) - 1.0, axis=-1)
+        dY[steps] = scale * d  # back through −log softmax: p − onehot(k)
+    else:
+        raise ValueError(f"loss must be 'mse' or 'xent', not {loss!r}")
+    return value, dY, Y
 
 
 class Sweep:
@@ -49,12 +82,14 @@ class Sweep:
         P: Params,
         X: np.ndarray,
         targets: np.ndarray,
-        loss_at: str = "last",
+        loss_at="last",
         jacobian: bool = False,
         state0: State | None = None,
+        loss: str = "mse",
+        loss_scale: float | None = None,
     ):
-        if loss_at not in ("last", "all"):
-            raise ValueError(f"loss_at must be 'last' or 'all', not {loss_at!r}")
+        loss_steps(loss_at, X.shape[0])  # fail early on a bad loss_at
+        self.loss_kind, self.loss_scale = loss, loss_scale
         T, B, D = X.shape
         H = P[cell.h_weight].shape[0]
         self.cell, self.P, self.X, self.targets, self.loss_at = cell, P, X, targets, loss_at
@@ -88,7 +123,8 @@ class Sweep:
 
     def loss(self) -> float:
         """L, after the forward sweep; also sets up ∂L/∂y."""
-        loss, dY, self.Y = output_grads(self.states[0][1:], self.P, self.targets, self.loss_at)
+        loss, dY, self.Y = output_grads(self.states[0][1:], self.P, self.targets, self.loss_at,
+                                        self.loss_kind, self.loss_scale)
         self.dY = dY
         self.dH_out = dY @ self.P["W_hy"].T  # ∂L/∂h_t through y_t alone, [T, B, H]
         self.d_state = tuple(np.zeros((self.B, self.H)) for _ in self.cell.state_names)
@@ -157,8 +193,8 @@ class Sweep:
 
 
 def composed_bptt(
-    cell: Cell, P: Params, X: np.ndarray, targets: np.ndarray, loss_at: str = "last",
-    state0: State | None = None,
+    cell: Cell, P: Params, X: np.ndarray, targets: np.ndarray, loss_at="last",
+    state0: State | None = None, loss: str = "mse", loss_scale: float | None = None,
 ) -> tuple[float, np.ndarray, Params, State]:
     """The reference: loss, ∂L/∂h_t [T, B, H], ∂L/∂P and ∂L/∂s_0, from the composed step
     functions alone (per-step outer products summed inside the loop)."""
@@ -170,7 +206,7 @@ def composed_bptt(
         state, cache = cell.step_forward(X[t], state, P)
         caches.append(cache)
         hs.append(state[0])
-    loss, dY, _ = output_grads(np.stack(hs), P, targets, loss_at)
+    loss, dY, _ = output_grads(np.stack(hs), P, targets, loss_at, loss, loss_scale)
     dH_out = dY @ P["W_hy"].T
     grads = {name: np.zeros_like(p) for name, p in P.items()}
     grads["W_hy"] = sum(hs[t].T @ dY[t] for t in range(T))
