@@ -30,11 +30,20 @@ def _message(err: dict) -> str:
     return msg
 
 
+def clean(errors) -> list[dict]:
+    """Validation errors without the rejected input (which may not be writable as JSON)."""
+    return [{"loc": [str(p) for p in e.get("loc", ())], "msg": _message(e),
+             "type": str(e.get("type", "value_error"))} for e in errors]
+
+
+def describe(errors) -> str:
+    """One line naming each field and what is wrong with it."""
+    return "; ".join(f"{_loc(e['loc'])}: {e['msg']}" for e in clean(errors)) or "invalid request"
+
+
 async def validation_error(request: Request, exc: RequestValidationError):
-    errors = [{"loc": [str(p) for p in e.get("loc", ())], "msg": _message(e),
-               "type": str(e.get("type", "value_error"))} for e in exc.errors()]
-    detail = "; ".join(f"{_loc(e['loc'])}: {e['msg']}" for e in errors) or "invalid request"
-    return JSONResponse({"detail": detail, "errors": errors}, status_code=422)
+    errors = exc.errors()
+    return JSONResponse({"detail": describe(errors), "errors": clean(errors)}, status_code=422)
 
 
 async def http_error(request: Request, exc: StarletteHTTPException):

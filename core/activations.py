@@ -17,20 +17,28 @@ from dataclasses import dataclass
 
 import numpy as np
 
+EXP_MAX = 709.0  # e^709 < float64 max < e^710
+
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
-    """σ(z) = 1 / (1 + e^−z), evaluated without overflow for any |z|."""
-    e = np.exp(-np.abs(z))  # in (0, 1]: never overflows
-    r = 1.0 / (1.0 + e)
-    return np.where(z >= 0, r, e * r)
+    """σ(z) = 1 / (1 + e^−z), PyTorch's formula, without overflow for any z: the exponent is
+    capped at 709, which changes σ only below z = −709, where σ < 1.2e−308 anyway."""
+    e = np.negative(z)
+    np.minimum(e, EXP_MAX, out=e)  # np.minimum keeps NaN
+    np.exp(e, out=e)
+    e += 1.0
+    return np.reciprocal(e, out=e)
 
 
 def _sigmoid_grad(h: np.ndarray) -> np.ndarray:
-    return h * (1.0 - h)
+    d = 1.0 - h
+    d *= h
+    return d
 
 
 def _tanh_grad(h: np.ndarray) -> np.ndarray:
-    return 1.0 - h * h
+    d = h * h
+    return np.subtract(1.0, d, out=d)
 
 
 def _relu(z: np.ndarray) -> np.ndarray:

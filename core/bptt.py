@@ -88,45 +88,43 @@ class Sweep:
         loss: str = "mse",
         loss_scale: float | None = None,
     ):
-        loss_steps(loss_at, X.shape[0])  # fail early on a bad loss_at
-        self.loss_kind, self.loss_scale = loss, loss_scale
         T, B, D = X.shape
         H = P[cell.h_weight].shape[0]
+        self.steps = np.arange(T)[loss_steps(loss_at, T)]  # 0-based indices of S
         self.cell, self.P, self.X, self.targets, self.loss_at = cell, P, X, targets, loss_at
+        self.loss_kind, self.loss_scale = loss, loss_scale
         self.T, self.B, self.H = T, B, H
         self.AX = cell.project(X.reshape(T * B, D), P).reshape(T, B, -1)  # all x_t W_x + b_x
-        # states at t = 0..T; index t holds s_t
-        self.states = [np.zeros((T + 1, B, H)) for _ in cell.state_names]
-        if state0 is not None:
-            for store, s in zip(self.states, state0, strict=True):
-                store[0] = s
-        self.caches: list[tuple] = [()] * (T + 1)
-        self.dAX = np.empty_like(self.AX)
-        self.dAH = np.empty_like(self.AX) if cell.h_bias is not None else self.dAX
-        self.dH = np.zeros((T + 1, B, H))  # ∂L/∂h_t, the total derivative; index t
+        if state0 is None:
+            state0 = cell.zero_state(B, H)
+        self.states = [[s] for s in state0]  # states[k][t] = component k of s_t, t = 0..T
+        self.caches: list[tuple] = [()]  # caches[t] for t = 1..T
+        self.dH: list[np.ndarray] = []  # ∂L/∂h_t, the total derivative, for t = T..1
+        self.dAX: list[np.ndarray] = []  # ∂L/∂ax_t for t = T..1
+        self.dAH: list[np.ndarray] = []  # ∂L/∂ah_t for t = T..1 (GRU only; else dAX)
         self.grad_norm = np.zeros(T + 1)  # ‖∂L/∂h_t‖_F; index t
         self.jacobian = jacobian
         self.jacobian_norm = np.full(T + 1, np.nan) if jacobian else None
         self.loss_value: float | None = None
 
     # --- forward ---------------------------------------------------------------------
-    def state(self, t: int) -> State:
-        return tuple(s[t] for s in self.states)
-
     def forward_step(self, t: int) -> tuple[State, tuple]:
         """Step t (1-based): s_t from s_{t−1}. Returns (s_t, the step's cache)."""
-        state, cache = self.cell.forward_core(self.AX[t - 1], self.state(t - 1), self.P)
+        state, cache = self.cell.forward_core(
+            self.AX[t - 1], tuple(s[t - 1] for s in self.states), self.P)
         for store, s in zip(self.states, state, strict=True):
-            store[t] = s
-        self.caches[t] = cache
+            store.append(s)
+        self.caches.append(cache)
         return state, cache
 
     def loss(self) -> float:
         """L, after the forward sweep; also sets up ∂L/∂y."""
-        loss, dY, self.Y = output_grads(self.states[0][1:], self.P, self.targets, self.loss_at,
-                                        self.loss_kind, self.loss_scale)
-        self.dY = dY
-        self.dH_out = dY @ self.P["W_hy"].T  # ∂L/∂h_t through y_t alone, [T, B, H]
+        self.H_all = np.stack(self.states[0])  # h_0..h_T, [T + 1, B, H]
+        loss, self.dY, self.Y = output_grads(self.H_all[1:], self.P, self.targets, self.loss_at,
+                                             self.loss_kind, self.loss_scale)
+        # ∂L/∂h_t through y_t alone, for t ∈ S only
+        self.dH_out = dict(zip(self.steps.tolist(), self.dY[self.steps] @ self.P["W_hy"].T,
+                               strict=True))
         self.d_state = tuple(np.zeros((self.B, self.H)) for _ in self.cell.state_names)
         if self.jacobian:
             S = self.H * len(self.cell.state_names)
@@ -141,15 +139,17 @@ class Sweep:
         """Step t back (T..1): returns ∂L/∂h_t [B, H], the total derivative; its norm is in
         `grad_norm[t]` and, with jacobian, ‖∂s_T/∂s_t‖₂ in `jacobian_norm[t]`. After t = 1,
         `d_state` holds ∂L/∂s_0."""
-        dh = self.d_state[0] + self.dH_out[t - 1]
-        self.dH[t] = dh
+        dh = self.d_state[0]
+        direct = self.dH_out.get(t - 1)
+        if direct is not None:
+            dh = dh + direct
+        self.dH.append(dh)
         flat = dh.ravel()
         self.grad_norm[t] = np.sqrt(flat @ flat)
-        d_state = (dh, *self.d_state[1:])
-        self.d_state, d_ax, d_ah = self.cell.backward_core(d_state, self.caches[t], self.P)
-        self.dAX[t - 1] = d_ax
-        if self.dAH is not self.dAX:
-            self.dAH[t - 1] = d_ah
+        self.d_state, d_ax, d_ah = self.cell.backward_core((dh, *self.d_state[1:]), self.caches[t],
+                                                           self.P)
+        self.dAX.append(d_ax)
+        self.dAH.append(d_ah)
         if self.jacobian:
             self._jacobian_step(t)
         return dh
@@ -175,11 +175,12 @@ class Sweep:
         """∂L/∂P for every parameter, after the backward sweep: one product per weight."""
         cell, T, B = self.cell, self.T, self.B
         X = self.X.reshape(T * B, -1)
-        H_prev = self.states[0][:T].reshape(T * B, -1)
-        dAX = self.dAX.reshape(T * B, -1)
-        dAH = self.dAH.reshape(T * B, -1)
-        H_all = self.states[0][1:].reshape(T * B, -1)
-        dY = self.dY.reshape(T * B, -1)
+        H_prev = self.H_all[:T].reshape(T * B, -1)
+        dAX = np.stack(self.dAX[::-1]).reshape(T * B, -1)
+        dAH = dAX if cell.h_bias is None else np.stack(self.dAH[::-1]).reshape(T * B, -1)
+        idx = self.steps
+        H_S = self.H_all[1:][idx].reshape(len(idx) * B, -1)
+        dY_S = self.dY[idx].reshape(len(idx) * B, -1)
         grads = {
             cell.x_weight: X.T @ dAX,
             cell.h_weight: H_prev.T @ dAH,
@@ -187,8 +188,8 @@ class Sweep:
         }
         if cell.h_bias is not None:
             grads[cell.h_bias] = dAH.sum(axis=0)
-        grads["W_hy"] = H_all.T @ dY
-        grads["b_y"] = dY.sum(axis=0)
+        grads["W_hy"] = H_S.T @ dY_S
+        grads["b_y"] = dY_S.sum(axis=0)
         return grads
 
 

@@ -125,13 +125,14 @@ class RNNCell(Cell):
 
     def forward_core(self, ax, state, P):
         (h_prev,) = state
-        z = ax + h_prev @ P["W_hh"]
+        z = h_prev @ P["W_hh"]
+        z += ax
         h = self.activation.phi(z)
         return (h,), (h_prev, z, h)
 
     def backward_core(self, d_state, cache, P):
         (dh,) = d_state
-        _, _, h = cache
+        h = cache[2]
         dz = dh * self.activation.dphi(h)  # back through φ (φ' from the output)
         dh_prev = dz @ P["W_hh"].T  # back through h_{t−1} W_hh
         return (dh_prev,), dz, dz
@@ -148,36 +149,46 @@ class LSTMCell(Cell):
 
     def forward_core(self, ax, state, P):
         h_prev, c_prev = state
-        a = ax + h_prev @ P["W_h"]
         H = h_prev.shape[-1]
-        s = sigmoid(a)  # the g block is recomputed as tanh below
-        i, f, o = s[:, :H], s[:, H:2 * H], s[:, 3 * H:]
-        g = np.tanh(a[:, 2 * H:3 * H])
-        c = f * c_prev + i * g
+        a = h_prev @ P["W_h"]
+        a += ax
+        s = sigmoid(a)  # σ of every block; the g block is replaced by tanh below
+        i, f, g, o = s[:, :H], s[:, H:2 * H], s[:, 2 * H:3 * H], s[:, 3 * H:]
+        np.tanh(a[:, 2 * H:3 * H], out=g)
+        ds = 1.0 - s  # σ' = σ(1 − σ) for i, f, o and tanh' = 1 − g² for g, block by block
+        ds *= s
+        np.multiply(g, g, out=ds[:, 2 * H:3 * H])
+        np.subtract(1.0, ds[:, 2 * H:3 * H], out=ds[:, 2 * H:3 * H])
+        c = f * c_prev
+        c += i * g
         tc = np.tanh(c)
         h = o * tc
-        return (h, c), (h_prev, c_prev, i, f, g, o, tc)
+        return (h, c), (h_prev, c_prev, s, ds, tc)
 
     def backward_core(self, d_state, cache, P):
         dh, dc_next = d_state
-        _, c_prev, i, f, g, o, tc = cache
-        dc = dc_next + dh * o * (1.0 - tc * tc)  # back through h = o ⊙ tanh(c)
-        da = np.concatenate(
-            [
-                dc * g * i * (1.0 - i),  # back through c = … + i ⊙ g, then σ
-                dc * c_prev * f * (1.0 - f),  # back through f ⊙ c_{t−1}, then σ
-                dc * i * (1.0 - g * g),  # back through i ⊙ g, then tanh
-                dh * tc * o * (1.0 - o),  # back through o ⊙ tanh(c), then σ
-            ],
-            axis=-1,
-        )
+        _, c_prev, s, ds, tc = cache
+        H = tc.shape[-1]
+        i, f, g, o = s[:, :H], s[:, H:2 * H], s[:, 2 * H:3 * H], s[:, 3 * H:]
+        dc = dh * o
+        dc *= 1.0 - tc * tc
+        dc += dc_next  # back through h = o ⊙ tanh(c)
+        rows = np.broadcast_shapes(dh.shape, tc.shape)[0]
+        da = np.empty((rows, 4 * H))
+        np.multiply(dc, g, out=da[:, :H])  # back through c = f ⊙ c_{t−1} + i ⊙ g
+        np.multiply(dc, c_prev, out=da[:, H:2 * H])
+        np.multiply(dc, i, out=da[:, 2 * H:3 * H])
+        np.multiply(dh, tc, out=da[:, 3 * H:])  # back through o ⊙ tanh(c)
+        da *= ds  # back through σ (i, f, o) and tanh (g)
         dh_prev = da @ P["W_h"].T
         dc_prev = dc * f
         return (dh_prev, dc_prev), da, da
 
     def gate_values(self, cache):
-        _, _, i, f, g, o, _ = cache
-        return {"input": i, "forget": f, "cell": g, "output": o}
+        s = cache[2]
+        H = s.shape[-1] // 4
+        return {"input": s[:, :H], "forget": s[:, H:2 * H], "cell": s[:, 2 * H:3 * H],
+                "output": s[:, 3 * H:]}
 
 
 @dataclass(frozen=True)
@@ -193,23 +204,42 @@ class GRUCell(Cell):
     def forward_core(self, ax, state, P):
         (h_prev,) = state
         H = h_prev.shape[-1]
-        ah = h_prev @ P["W_h"] + P["b_h"]
-        rz = sigmoid(ax[:, :2 * H] + ah[:, :2 * H])
+        ah = h_prev @ P["W_h"]
+        ah += P["b_h"]
+        rz = ax[:, :2 * H] + ah[:, :2 * H]
+        rz = sigmoid(rz)
         r, z = rz[:, :H], rz[:, H:]
         ah_n = ah[:, 2 * H:]
-        n = np.tanh(ax[:, 2 * H:] + r * ah_n)
-        h = n + z * (h_prev - n)  # = (1 − z) ⊙ n + z ⊙ h_{t−1}
+        n = r * ah_n
+        n += ax[:, 2 * H:]
+        np.tanh(n, out=n)
+        h = h_prev - n
+        h *= z
+        h += n  # = (1 − z) ⊙ n + z ⊙ h_{t−1}
         return (h,), (h_prev, r, z, n, ah_n)
 
     def backward_core(self, d_state, cache, P):
         (dh,) = d_state
         h_prev, r, z, n, ah_n = cache
-        dn = dh * (1.0 - z) * (1.0 - n * n)  # back through (1 − z) ⊙ n, then tanh
-        dr = dn * ah_n * r * (1.0 - r)  # back through r ⊙ ah_n, then σ
-        dz = dh * (h_prev - n) * z * (1.0 - z)  # back through z ⊙ (h_{t−1} − n), then σ
-        d_ax = np.concatenate([dr, dz, dn], axis=-1)
-        d_ah = np.concatenate([dr, dz, dn * r], axis=-1)
-        dh_prev = dh * z + d_ah @ P["W_h"].T
+        H = n.shape[-1]
+        rows = np.broadcast_shapes(dh.shape, n.shape)[0]
+        d_ax = np.empty((rows, 3 * H))
+        dr, dz, dn = d_ax[:, :H], d_ax[:, H:2 * H], d_ax[:, 2 * H:]
+        np.multiply(n, n, out=dn)
+        np.subtract(1.0, dn, out=dn)
+        dn *= dh
+        dn *= 1.0 - z  # back through (1 − z) ⊙ n, then tanh
+        np.multiply(dn, ah_n, out=dr)
+        dr *= r
+        dr *= 1.0 - r  # back through r ⊙ ah_n, then σ
+        np.subtract(h_prev, n, out=dz)
+        dz *= dh
+        dz *= z
+        dz *= 1.0 - z  # back through z ⊙ (h_{t−1} − n), then σ
+        d_ah = d_ax.copy()
+        d_ah[:, 2 * H:] *= r  # the candidate's recurrent part sits inside r ⊙ (·)
+        dh_prev = d_ah @ P["W_h"].T
+        dh_prev += dh * z
         return (dh_prev,), d_ax, d_ah
 
     def gate_values(self, cache):

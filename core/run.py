@@ -131,7 +131,8 @@ def run(spec: RunSpec) -> Iterator[Frame]:
     """The frames of a run, computed lazily (see the module doc)."""
     cells, params, X, Y = build(spec)
     T = spec.seq_len
-    sweeps = [Sweep(c, P, X, Y, spec.loss_at, spec.jacobian) for c, P in zip(cells, params, strict=True)]
+    sweeps = [Sweep(c, P, X, Y, spec.loss_at, spec.jacobian)
+              for c, P in zip(cells, params, strict=True)]
     yield StartFrame([model_info(c) for c in cells], X, Y, params)
 
     for t in range(1, T + 1):
@@ -175,10 +176,9 @@ def _summary_frame(i: int, sw: Sweep, loss: float) -> SummaryFrame:
     activation = getattr(cell, "activation", None)
     bound = analysis.pascanu_bound(activation.gamma, sigma, T) if activation else None
 
-    states = [s[1:] for s in sw.states]
-    step, phase = analysis.first_nonfinite_forward(states, sw.Y, loss), "forward"
-    if step is None:
-        candidates = [(analysis.last_nonfinite(sw.dH[1:]), "backward")]
+    step, phase = analysis.first_nonfinite_forward(sw.H_all[1:], sw.Y, loss), "forward"
+    if step is None:  # a non-finite ∂L/∂h_t has a non-finite norm
+        candidates = [(analysis.last_nonfinite(grad_norm), "backward")]
         if jac is not None:
             candidates.append((analysis.last_nonfinite(jac), "jacobian"))
         candidates = [(s, p) for s, p in candidates if s is not None]
