@@ -1,0 +1,171 @@
+"""Training on a long-range task, as a lazy stream of progress frames.
+
+`train(spec)` yields a `TrainStart`, then for every step the models are trained in lockstep on
+the same batch, and yields a `Progress` frame per model every `progress_every` steps (and on
+the last step), an `Evaluation` per model every `eval_every` steps and at the end, and finally
+a `TrainDone`. It knows nothing of who listens; numpy's error state is entered inside each
+step, never across a `yield`.
+
+Determinism: the training batches come from `default_rng([seed, 10])`, the held-out set from
+`default_rng([seed, 11])`, and a cell type's weights from `default_rng([seed, k])` as in a run.
+
+Thinning, so a long run stays a reasonable stream:
+- progress is reported every `progress_every` = ⌈steps / 1000⌉ steps (every step up to 1000);
+  the loss and clip flag are those of the reported step, `clipped_fraction` covers the steps
+  since the last report;
+- the gradient-norm profile over t is downsampled to at most `profile_points` = 200 points,
+  taken at the exact steps `profile_t` (always including t = 1 and t = T').
+"""
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from core.bptt import Sweep
+from core.cells import make_cell
+from core.init import InitSpec, init_params
+from core.optim import clip_by_global_norm, make_optimizer
+from core.run import CELL_STREAMS, DEFAULT_MODELS, ModelInfo, ModelSpec, model_info
+from core.tasks import Task
+
+TRAIN_STREAM, EVAL_STREAM = 10, 11
+PROGRESS_FRAMES_MAX = 1000
+PROFILE_POINTS = 200
+
+
+@dataclass(frozen=True)
+class TrainSpec:
+    models: tuple[ModelSpec, ...] = (*DEFAULT_MODELS, ModelSpec("gru"))
+    task: str = "adding"
+    seq_len: int = 50
+    hidden_size: int = 32
+    batch_size: int = 64
+    optimizer: str = "adam"
+    lr: float = 0.01
+    momentum: float = 0.0
+    clip: float | None = 1.0
+    steps: int = 1500
+    eval_every: int = 100
+    eval_size: int = 1000
+    seed: int = 0
+    init: InitSpec = field(default_factory=InitSpec)
+
+
+@dataclass
+class TrainStart:
+    models: list[ModelInfo]
+    task: Task
+    loss_baseline: float
+    metric: str
+    metric_baseline: float
+    progress_every: int
+    profile_t: np.ndarray  # the t (1-based) of the downsampled gradient profiles
+
+
+@dataclass
+class Progress:
+    model: int
+    step: int  # 1-based
+    loss: float
+    grad_norm: np.ndarray  # ‖∂L/∂h_t‖ at profile_t
+    grad_norm_total: float  # global norm of ∂L/∂P before clipping
+    clipped: bool
+    clipped_fraction: float  # of the steps since the last report
+
+
+@dataclass
+class Evaluation:
+    model: int
+    step: int
+    metric: str
+    value: float
+    baseline: float
+
+
+@dataclass
+class ModelOutcome:
+    info: ModelInfo
+    metric: str
+    value: float
+    baseline: float
+    solved: bool
+
+
+@dataclass
+class TrainDone:
+    models: list[ModelOutcome]
+
+
+TrainFrame = TrainStart | Progress | Evaluation | TrainDone
+
+
+def profile_steps(length: int, points: int = PROFILE_POINTS) -> np.ndarray:
+    """At most `points` steps t in 1..length, evenly spaced, always with 1 and length."""
+    if length <= points:
+        return np.arange(1, length + 1)
+    return np.unique(np.round(np.linspace(1, length, points)).astype(int))
+
+
+def evaluate(task: Task, cell, P, X: np.ndarray, targets: np.ndarray) -> float:
+    """The task's metric on held-out data: forward sweep only."""
+    sw = Sweep(cell, P, X, targets, task.loss_at, loss=task.loss)
+    for t in range(1, X.shape[0] + 1):
+        sw.forward_step(t)
+    sw.loss()
+    return task.score(sw.Y, targets)
+
+
+def train(spec: TrainSpec) -> Iterator[TrainFrame]:
+    """The frames of a training run (see the module doc)."""
+    task = Task(spec.task, spec.seq_len)
+    D, O, H, B = task.input_size, task.output_size, spec.hidden_size, spec.batch_size
+    cells = [make_cell(m.cell, m.activation) for m in spec.models]
+    params = [init_params(c, D, H, O, spec.init, np.random.default_rng([spec.seed, CELL_STREAMS[c.name]]))
+              for c in cells]
+    optimizers = [make_optimizer(spec.optimizer, spec.lr, spec.momentum) for _ in cells]
+    data_rng = np.random.default_rng([spec.seed, TRAIN_STREAM])
+    X_eval, Y_eval = task.batch(spec.eval_size, np.random.default_rng([spec.seed, EVAL_STREAM]))
+    every = max(1, math.ceil(spec.steps / PROGRESS_FRAMES_MAX))
+    profile_t = profile_steps(task.length)
+    yield TrainStart([model_info(c) for c in cells], task, task.loss_baseline, task.metric,
+                     task.metric_baseline, every, profile_t)
+
+    clipped_count = [0] * len(cells)
+    last_report = 0
+    last_value = [float("nan")] * len(cells)
+    for step in range(1, spec.steps + 1):
+        X, targets = task.batch(B, data_rng)
+        report = step % every == 0 or step == spec.steps
+        frames: list[TrainFrame] = []
+        with np.errstate(all="ignore"):
+            for i, (cell, P, opt) in enumerate(zip(cells, params, optimizers, strict=True)):
+                sw = Sweep(cell, P, X, targets, task.loss_at, loss=task.loss,
+                           loss_scale=task.loss_scale(B))
+                for t in range(1, task.length + 1):
+                    sw.forward_step(t)
+                loss = sw.loss()
+                for t in range(task.length, 0, -1):
+                    sw.backward_step(t)
+                grads = sw.param_grads()
+                norm, clipped = clip_by_global_norm(grads, spec.clip)
+                if np.isfinite(norm):
+                    opt.step(P, grads)
+                clipped_count[i] += clipped
+                if report:
+                    frames.append(Progress(i, step, loss, sw.grad_norm[profile_t], norm, clipped,
+                                           clipped_count[i] / (step - last_report)))
+                    clipped_count[i] = 0
+            if step % spec.eval_every == 0 or step == spec.steps:
+                for i, (cell, P) in enumerate(zip(cells, params, strict=True)):
+                    last_value[i] = evaluate(task, cell, P, X_eval, Y_eval)
+                    frames.append(Evaluation(i, step, task.metric, last_value[i], task.metric_baseline))
+        if report:
+            last_report = step
+        yield from frames
+
+    yield TrainDone([
+        ModelOutcome(model_info(c), task.metric, v, task.metric_baseline, task.solved(v))
+        for c, v in zip(cells, last_value, strict=True)
+    ])
