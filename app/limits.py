@@ -9,7 +9,9 @@ from fastapi import HTTPException
 class RunLimiter:
     """At most `capacity` runs at once in this worker; the rest get 503 + Retry-After."""
 
-    def __init__(self, capacity: int, retry_after: int):
+    def __init__(self, capacity: int, retry_after: int, what: str = "runs",
+                 limit_name: str = "max_concurrent_runs"):
+        self.what, self.limit_name = what, limit_name
         self.capacity = capacity
         self.retry_after = retry_after
         self.active = 0
@@ -20,8 +22,8 @@ class RunLimiter:
             if self.active >= self.capacity:
                 raise HTTPException(
                     503,
-                    detail=f"the server is busy: {self.capacity} runs are in progress "
-                    f"(limit max_concurrent_runs); retry in {self.retry_after} s",
+                    detail=f"the server is busy: {self.capacity} {self.what} are in progress "
+                    f"(limit {self.limit_name}); retry in {self.retry_after} s",
                     headers={"Retry-After": str(self.retry_after)},
                 )
             self.active += 1

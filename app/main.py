@@ -9,7 +9,7 @@ from fastapi.templating import Jinja2Templates
 from app import __version__, errors
 from app.limits import BodySizeLimit, RunLimiter
 from app.paths import STATIC, TEMPLATES
-from app.routers import meta, pages, runs
+from app.routers import meta, pages, runs, train
 from app.settings import Settings
 
 
@@ -24,11 +24,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.limiter = RunLimiter(settings.max_concurrent_runs, settings.retry_after_seconds)
+    app.state.train_limiter = RunLimiter(settings.max_concurrent_trainings, settings.retry_after_seconds,
+                                         what="trainings", limit_name="max_concurrent_trainings")
     app.state.templates = Jinja2Templates(directory=TEMPLATES)
     errors.install(app)
     app.include_router(pages.router)
     app.include_router(meta.router)
     app.include_router(runs.router)
+    app.include_router(train.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(BodySizeLimit, limit=settings.body_bytes_max)
     return app

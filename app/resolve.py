@@ -6,10 +6,11 @@ Every problem found here becomes a 422 whose message names the field and the lim
 import numpy as np
 from fastapi.exceptions import RequestValidationError
 
-from app.schemas import RunRequest
+from app.schemas import ModelConfig, RunRequest, TrainRequest
 from app.settings import Settings
 from core.init import InitSpec
 from core.run import ModelSpec, RunSpec, work_units
+from core.train import TrainSpec, train_work_units
 
 
 def invalid(errors: list[tuple[tuple, str]]) -> RequestValidationError:
@@ -23,18 +24,23 @@ def check_max(errors: list, loc: tuple, value: int, limit: int, name: str) -> No
         errors.append((loc, f"must be at most {limit} (limit {name}), got {value}"))
 
 
+def resolve_models(models: list[ModelConfig], settings: Settings, errors: list) -> list[ModelConfig]:
+    """The models with rnn's default activation filled in; problems go to `errors`."""
+    out = []
+    for k, m in enumerate(models):
+        if m.cell != "rnn" and m.activation is not None:
+            errors.append((("models", k, "activation"),
+                           f"activation applies to cell 'rnn' only, not {m.cell!r}; leave it out"))
+        out.append(m.model_copy(update={"activation": m.activation or "tanh"}) if m.cell == "rnn" else m)
+    check_max(errors, ("models",), len(out), settings.models_max, "models_max")
+    return out
+
+
 def resolve_run(req: RunRequest, settings: Settings) -> tuple[RunSpec, dict]:
     """The core's RunSpec and the request with every default filled in (`config`)."""
     errors: list[tuple[tuple, str]] = []
     kind = req.input.kind
-    models = []
-    for k, m in enumerate(req.models):
-        if m.cell != "rnn" and m.activation is not None:
-            errors.append((("models", k, "activation"),
-                           f"activation applies to cell 'rnn' only, not {m.cell!r}; leave it out"))
-        models.append(m.model_copy(update={"activation": m.activation or "tanh"})
-                      if m.cell == "rnn" else m)
-    check_max(errors, ("models",), len(models), settings.models_max, "models_max")
+    models = resolve_models(req.models, settings, errors)
 
     seq_len, input_size, output_size = req.seq_len, req.input_size, req.output_size
     values = None
@@ -101,4 +107,38 @@ def resolve_run(req: RunRequest, settings: Settings) -> tuple[RunSpec, dict]:
     config = req.model_dump()
     config.update(models=[m.model_dump() for m in models], seq_len=seq_len, input_size=input_size,
                   output_size=output_size, include=list(dict.fromkeys(req.include)))
+    return spec, config
+
+
+def resolve_train(req: TrainRequest, settings: Settings) -> tuple[TrainSpec, dict]:
+    """The core's TrainSpec and the request with every default filled in (`config`)."""
+    errors: list[tuple[tuple, str]] = []
+    models = resolve_models(req.models, settings, errors)
+    check_max(errors, ("seq_len",), req.seq_len, settings.seq_len_max, "seq_len_max")
+    check_max(errors, ("hidden_size",), req.hidden_size, settings.hidden_size_max, "hidden_size_max")
+    check_max(errors, ("batch_size",), req.batch_size, settings.batch_size_max, "batch_size_max")
+    check_max(errors, ("steps",), req.steps, settings.steps_max, "steps_max")
+    check_max(errors, ("eval_size",), req.eval_size, settings.eval_size_max, "eval_size_max")
+    if req.task == "temporal_order" and req.seq_len < 10:
+        errors.append((("seq_len",), "temporal_order needs seq_len >= 10"))
+    if req.task == "adding" and req.seq_len < 2:
+        errors.append((("seq_len",), "the adding problem needs seq_len >= 2"))
+    if req.optimizer.name != "sgd" and req.optimizer.momentum:
+        errors.append((("optimizer", "momentum"), "momentum applies to optimizer 'sgd' only"))
+    if errors:
+        raise invalid(errors)
+    spec = TrainSpec(
+        models=tuple(ModelSpec(m.cell, m.activation) for m in models),
+        task=req.task, seq_len=req.seq_len, hidden_size=req.hidden_size, batch_size=req.batch_size,
+        optimizer=req.optimizer.name, lr=req.optimizer.lr, momentum=req.optimizer.momentum,
+        clip=req.clip, steps=req.steps, eval_every=req.eval_every, eval_size=req.eval_size,
+        seed=req.seed, init=InitSpec(**req.init.model_dump()),
+    )
+    units = train_work_units(spec)
+    if units > settings.train_work_units_max:
+        raise invalid([((), f"the training needs about {units:.3g} work units, over the limit "
+                            f"train_work_units_max = {settings.train_work_units_max:.3g}; reduce "
+                            "steps, batch_size, seq_len, hidden_size, eval_size or the models")])
+    config = req.model_dump()
+    config["models"] = [m.model_dump() for m in models]
     return spec, config

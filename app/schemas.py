@@ -110,6 +110,56 @@ class RunRequest(Strict):
     include: list[IncludeItem] = Field(default_factory=lambda: ["hidden", "grads", "jacobian"])
 
 
+TaskName = Literal["adding", "copy", "temporal_order"]
+
+
+class OptimizerConfig(Strict):
+    name: Literal["sgd", "adam"] = "adam"
+    lr: Finite = Field(0.01, gt=0, le=10)
+    momentum: Finite = Field(0.0, ge=0, lt=1, description="sgd only")
+
+
+def _default_train_models() -> list[ModelConfig]:
+    return [*_default_models(), ModelConfig(cell="gru")]
+
+
+TRAIN_EXAMPLES = {
+    "adding": {
+        "summary": "the demonstration: LSTM and GRU solve the adding problem, the RNNs do not",
+        "value": {"task": "adding", "seq_len": 50, "hidden_size": 32, "batch_size": 64,
+                  "optimizer": {"name": "adam", "lr": 0.01}, "clip": 1.0, "steps": 1500},
+    },
+    "copy": {
+        "summary": "copy memory, a short run",
+        "value": {"models": [{"cell": "rnn", "activation": "tanh"}, {"cell": "lstm"}], "task": "copy",
+                  "seq_len": 10, "steps": 300, "eval_every": 50},
+    },
+    "temporal_order": {
+        "summary": "temporal order with SGD + momentum, no clipping",
+        "value": {"models": [{"cell": "gru"}], "task": "temporal_order", "seq_len": 30,
+                  "optimizer": {"name": "sgd", "lr": 0.1, "momentum": 0.9}, "clip": None,
+                  "steps": 300},
+    },
+}
+
+
+class TrainRequest(Strict):
+    """Every field is optional; `config` in the `start` event shows the defaults filled in."""
+
+    models: list[ModelConfig] = Field(default_factory=_default_train_models, min_length=1)
+    task: TaskName = "adding"
+    seq_len: PositiveInt = 50
+    hidden_size: PositiveInt = 32
+    batch_size: PositiveInt = 64
+    optimizer: OptimizerConfig = Field(default_factory=OptimizerConfig)
+    clip: Finite | None = Field(1.0, gt=0, description="global gradient-norm threshold; null: none")
+    steps: PositiveInt = 1500
+    eval_every: PositiveInt = 100
+    eval_size: PositiveInt = 1000
+    seed: int = Field(0, ge=0, le=2**63 - 1)
+    init: InitConfig = Field(default_factory=InitConfig)
+
+
 # --- responses (documentation and schema checks; the server writes them with orjson) ---------
 
 Num = float | None  # non-finite numbers travel as null

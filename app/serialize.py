@@ -21,6 +21,7 @@ from core.run import (
     StartFrame,
     SummaryFrame,
 )
+from core.train import Evaluation, Progress, TrainDone, TrainFrame, TrainStart
 
 OPTIONS = orjson.OPT_SERIALIZE_NUMPY
 
@@ -128,6 +129,35 @@ class EventEncoder:
         out = format_sse_event(data_str=dumps(data).decode(), event=event, id=str(self.next_id))
         self.next_id += 1
         return out
+
+
+def train_event(frame: TrainFrame, config: dict) -> tuple[str, dict]:
+    """(event name, data) of one training frame."""
+    if isinstance(frame, Progress):
+        return "progress", {
+            "model": frame.model, "step": frame.step, "loss": frame.loss, "grad_norm": frame.grad_norm,
+            "grad_norm_total": frame.grad_norm_total, "clipped": frame.clipped,
+            "clipped_fraction": frame.clipped_fraction,
+        }
+    if isinstance(frame, Evaluation):
+        return "eval", {"model": frame.model, "step": frame.step, "metric": frame.metric,
+                        "value": frame.value, "baseline": frame.baseline}
+    if isinstance(frame, TrainDone):
+        return "done", {"models": [
+            {**_model_label(m.info), "metric": m.metric, "value": m.value, "baseline": m.baseline,
+             "solved": m.solved} for m in frame.models]}
+    assert isinstance(frame, TrainStart)
+    return "start", {
+        "config": config, "models": [_model_label(m) for m in frame.models],
+        "baseline": frame.loss_baseline, "metric": frame.metric,
+        "metric_baseline": frame.metric_baseline, "sequence_length": frame.task.length,
+        "progress_every": frame.progress_every, "profile_t": frame.profile_t,
+    }
+
+
+def encode_train(frames: Iterator[TrainFrame], config: dict, encoder: EventEncoder) -> Iterator[bytes]:
+    for frame in frames:
+        yield encoder(*train_event(frame, config))
 
 
 def encode_frames(frames: Iterator[Frame], config: dict, encoder: EventEncoder) -> Iterator[bytes]:

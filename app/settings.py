@@ -25,8 +25,13 @@ class Settings:
     body_bytes_max: int = 2_000_000
     work_units_max: float = 1.2e9
     jacobian_work_units_max: float = 3.0e8
+    # training
+    steps_max: int = 20_000
+    eval_size_max: int = 5_000
+    train_work_units_max: float = 4.0e11
     # concurrency
     max_concurrent_runs: int = 4
+    max_concurrent_trainings: int = 2
     retry_after_seconds: int = 2
 
     @classmethod
@@ -51,4 +56,8 @@ class Settings:
             "work_units_max": self.work_units_max,
             "jacobian_work_units_max": self.jacobian_work_units_max,
             "max_concurrent_runs": self.max_concurrent_runs,
+            "steps_max": self.steps_max,
+            "eval_size_max": self.eval_size_max,
+            "train_work_units_max": self.train_work_units_max,
+            "max_concurrent_trainings": self.max_concurrent_trainings,
         }

@@ -34,7 +34,7 @@ def _pull(events: Iterator[bytes], seconds: float, on_error: Callable[[], bytes]
 
 
 async def sse_chunks(
-    events: Iterator[bytes], on_error: Callable[[], bytes], done: Callable[[], bytes]
+    events: Iterator[bytes], on_error: Callable[[], bytes], done: Callable[[], bytes] = lambda: b""
 ) -> AsyncIterator[bytes]:
     """Chunks of `events`, then `done()`; `on_error()` instead of the rest if one fails."""
     seconds = 0.0

@@ -169,3 +169,17 @@ def train(spec: TrainSpec) -> Iterator[TrainFrame]:
         ModelOutcome(model_info(c), task.metric, v, task.metric_baseline, task.solved(v))
         for c, v in zip(cells, last_value, strict=True)
     ])
+
+
+def train_work_units(spec: TrainSpec) -> float:
+    """Rough multiply-adds of a training run (see `core.run.work_units`), evaluations included."""
+    task = Task(spec.task, spec.seq_len)
+    T, D, H = task.length, task.input_size, spec.hidden_size
+    evals = spec.steps // spec.eval_every + 1
+    units = 0.0
+    for m in spec.models:
+        G = {"rnn": 1, "lstm": 4, "gru": 3}[m.cell]
+        per_sequence = G * H * (D + H) * T
+        units += spec.steps * (3.0 * spec.batch_size * per_sequence + 4e3 * T)
+        units += evals * (spec.eval_size * per_sequence + 2e3 * T)
+    return units

@@ -3,11 +3,12 @@
 from fastapi import APIRouter, Request
 
 from app import __version__
-from app.schemas import RunRequest
+from app.schemas import RunRequest, TrainRequest
 from core.activations import ACTIVATIONS
 from core.cells import CELLS
 from core.init import INIT_SCHEMES
 from core.inputs import INPUT_KINDS
+from core.tasks import TASKS, Task
 
 router = APIRouter(tags=["meta"])
 
@@ -31,4 +32,6 @@ async def meta(request: Request) -> dict:
         "include": ["hidden", "cell_state", "gates", "grads", "jacobian", "params", "preactivation"],
         "limits": settings.limits(),
         "defaults": RunRequest().model_dump(),
+        "train_defaults": TrainRequest().model_dump(),
+        "tasks": [{"name": name, "metric": Task(name, 50).metric} for name in TASKS],
     }

@@ -1,0 +1,51 @@
+"""POST /api/train/stream: train models on a long-range task, progress as Server-Sent Events."""
+
+from fastapi import APIRouter, Body, Depends, Request
+from fastapi.sse import EventSourceResponse
+
+from app.resolve import resolve_train
+from app.routers.runs import ERRORS
+from app.schemas import TRAIN_EXAMPLES, TrainRequest
+from app.serialize import EventEncoder, encode_train
+from app.streaming import sse_chunks
+from core.train import TrainSpec, train
+
+router = APIRouter(prefix="/api", tags=["train"])
+
+SSE_DOC = {
+    200: {
+        "description": "Server-Sent Events: start, then progress (per model, every progress_every "
+        "steps) and eval (per model, every eval_every steps), then done — or error.",
+        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    }
+}
+
+
+def train_request(
+    request: Request,
+    body: TrainRequest = Body(default_factory=TrainRequest, openapi_examples=TRAIN_EXAMPLES),
+) -> tuple[TrainSpec, dict]:
+    return resolve_train(body, request.app.state.settings)
+
+
+async def train_slot(request: Request):
+    """Holds one of the worker's training slots for as long as the stream lasts."""
+    limiter = request.app.state.train_limiter
+    limiter.acquire()
+    try:
+        yield
+    finally:
+        limiter.release()
+
+
+@router.post("/train/stream", responses={**SSE_DOC, **ERRORS}, dependencies=[Depends(train_slot)])
+async def stream_train(resolved: tuple[TrainSpec, dict] = Depends(train_request)):
+    """Train every model on the same batches; a client that disconnects stops the training."""
+    spec, config = resolved
+    encoder = EventEncoder()
+    events = encode_train(train(spec), config, encoder)
+    chunks = sse_chunks(
+        events,
+        on_error=lambda: encoder("error", {"detail": "the training failed mid-way; it has been logged"}),
+    )
+    return EventSourceResponse(chunks)
