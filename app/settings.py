@@ -1,8 +1,9 @@
 """Every limit and knob in one place, each overridable by an environment variable GFL_<NAME>.
 
-The work budget is in the core's work units (`core.run.work_units`, roughly multiply-adds);
-the defaults were measured so that the largest accepted request finishes in about two
-seconds on a 2-core machine (see README, "Limits").
+The work budgets are in the core's work units (`core.run.work_units`): estimated nanoseconds
+of compute on a 2-core reference machine, from a cost model fitted to measured runs. The
+defaults let the largest accepted run (1.2 s of sweeps + 0.8 s of Jacobian norms) finish in
+about two seconds.
 """
 
 import os
@@ -23,12 +24,12 @@ class Settings:
     batch_size_max: int = 256
     models_max: int = 8
     body_bytes_max: int = 2_000_000
-    work_units_max: float = 1.2e9
-    jacobian_work_units_max: float = 3.0e8
+    work_units_max: float = 1.2e9  # ≈ ns of compute on the reference machine
+    jacobian_work_units_max: float = 0.8e9
     # training
     steps_max: int = 20_000
     eval_size_max: int = 5_000
-    train_work_units_max: float = 4.0e11
+    train_work_units_max: float = 3.0e11  # ≈ 5 minutes
     # concurrency
     max_concurrent_runs: int = 4
     max_concurrent_trainings: int = 2

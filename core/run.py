@@ -266,15 +266,27 @@ def collect(frames: Iterable[Frame]) -> RunResult:
     return RunResult(models, start.inputs, start.targets)
 
 
+# Cost model of `work_units`, in estimated nanoseconds on a 2-core reference machine (one BLAS
+# thread), fitted to runs of every cell at T = 200..2000, H = 16..256, B = 1..256.
+STEP_OVERHEAD_NS = {"rnn": 30e3, "gru": 60e3, "lstm": 85e3}  # Python and small-array costs
+MULTIPLY_ADDS_PER_NS = 4.0  # matrix products of the sweeps
+ELEMENT_NS = 35.0  # elementwise work per unit of B·G·H and step
+JACOBIAN_STEP_NS = 50e3
+JACOBIAN_MULTIPLY_ADDS_PER_NS = 10.0
+
+
 def work_units(spec: RunSpec) -> tuple[float, float]:
-    """Rough multiply-adds of a run (forward + backward) and, separately, of its Jacobian
-    norms, to hold a request against a budget before any work starts."""
+    """The estimated cost of a run (forward + backward) and, separately, of its Jacobian
+    norms, in nanoseconds of compute on the reference machine, to hold a request against a
+    budget before any work starts."""
     T, B, D, H = spec.seq_len, spec.batch_size, spec.input_size, spec.hidden_size
     run_units = jac_units = 0.0
     for m in spec.models:
         G = {"rnn": 1, "lstm": 4, "gru": 3}[m.cell]
         S = 2 * H if m.cell == "lstm" else H
-        run_units += 3.0 * T * B * G * H * (D + H) + 2e3 * T  # + per-step overhead
+        run_units += T * (STEP_OVERHEAD_NS[m.cell] + 3.0 * B * G * H * (D + H) / MULTIPLY_ADDS_PER_NS
+                          + ELEMENT_NS * B * G * H)
         if spec.jacobian:
-            jac_units += T * (S * G * H * H + 40.0 * S * S) + 2e3 * T
+            jac_units += T * (JACOBIAN_STEP_NS
+                              + (S * G * H * H + 40.0 * S * S) / JACOBIAN_MULTIPLY_ADDS_PER_NS)
     return run_units, jac_units

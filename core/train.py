@@ -27,7 +27,7 @@ from core.bptt import Sweep
 from core.cells import make_cell
 from core.init import InitSpec, init_params
 from core.optim import clip_by_global_norm, make_optimizer
-from core.run import CELL_STREAMS, DEFAULT_MODELS, ModelInfo, ModelSpec, model_info
+from core.run import CELL_STREAMS, DEFAULT_MODELS, ModelInfo, ModelSpec, RunSpec, model_info, work_units
 from core.tasks import Task
 
 TRAIN_STREAM, EVAL_STREAM = 10, 11
@@ -172,14 +172,14 @@ def train(spec: TrainSpec) -> Iterator[TrainFrame]:
 
 
 def train_work_units(spec: TrainSpec) -> float:
-    """Rough multiply-adds of a training run (see `core.run.work_units`), evaluations included."""
+    """The estimated cost of a training run in nanoseconds on the reference machine (the cost
+    model of `core.run.work_units`), evaluations included."""
     task = Task(spec.task, spec.seq_len)
-    T, D, H = task.length, task.input_size, spec.hidden_size
     evals = spec.steps // spec.eval_every + 1
     units = 0.0
     for m in spec.models:
-        G = {"rnn": 1, "lstm": 4, "gru": 3}[m.cell]
-        per_sequence = G * H * (D + H) * T
-        units += spec.steps * (3.0 * spec.batch_size * per_sequence + 4e3 * T)
-        units += evals * (spec.eval_size * per_sequence + 2e3 * T)
+        def sweep(B: int, m=m) -> float:
+            return work_units(RunSpec(models=(m,), seq_len=task.length, hidden_size=spec.hidden_size,
+                                      input_size=task.input_size, batch_size=B, jacobian=False))[0]
+        units += spec.steps * sweep(spec.batch_size) + evals * sweep(spec.eval_size) / 2
     return units
