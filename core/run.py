@@ -273,6 +273,9 @@ MULTIPLY_ADDS_PER_NS = 4.0  # matrix products of the sweeps
 ELEMENT_NS = 35.0  # elementwise work per unit of B·G·H and step
 JACOBIAN_STEP_NS = 50e3
 JACOBIAN_MULTIPLY_ADDS_PER_NS = 10.0
+# σ_max per step: a certificate (a product and a Cholesky factorisation), and LAPACK's exact
+# value when nearly equal top singular values defeat power iteration (the worst case)
+SPECTRAL_NS_PER_S3 = 0.4
 
 
 def work_units(spec: RunSpec) -> tuple[float, float]:
@@ -287,6 +290,6 @@ def work_units(spec: RunSpec) -> tuple[float, float]:
         run_units += T * (STEP_OVERHEAD_NS[m.cell] + 3.0 * B * G * H * (D + H) / MULTIPLY_ADDS_PER_NS
                           + ELEMENT_NS * B * G * H)
         if spec.jacobian:
-            jac_units += T * (JACOBIAN_STEP_NS
-                              + (S * G * H * H + 40.0 * S * S) / JACOBIAN_MULTIPLY_ADDS_PER_NS)
+            jac_units += T * (JACOBIAN_STEP_NS + S * G * H * H / JACOBIAN_MULTIPLY_ADDS_PER_NS
+                              + SPECTRAL_NS_PER_S3 * S**3)
     return run_units, jac_units
