@@ -36,6 +36,22 @@ def resolve_models(models: list[ModelConfig], settings: Settings, errors: list) 
     return out
 
 
+def response_numbers(spec: RunSpec, include: set[str]) -> int:
+    """How many numbers the answer to a run holds, from the sizes and `include`."""
+    T, B, D, H, O = spec.seq_len, spec.batch_size, spec.input_size, spec.hidden_size, spec.output_size
+    total = T * B * (D + O) if "params" in include else 0
+    for m in spec.models:
+        G = {"rnn": 1, "lstm": 4, "gru": 3}[m.cell]
+        per_step = 3 + H * (("hidden" in include) + ("grads" in include))  # grad_norm, jacobian, bound
+        per_step += H * ("cell_state" in include and m.cell == "lstm")
+        per_step += H * ("preactivation" in include and m.cell == "rnn")
+        per_step += G * H * ("gates" in include and m.cell != "rnn")
+        total += T * per_step
+        if "params" in include:
+            total += G * H * (D + H + 2) + O * (H + 1)
+    return total
+
+
 def resolve_run(req: RunRequest, settings: Settings) -> tuple[RunSpec, dict]:
     """The core's RunSpec and the request with every default filled in (`config`)."""
     errors: list[tuple[tuple, str]] = []
@@ -103,6 +119,12 @@ def resolve_run(req: RunRequest, settings: Settings) -> tuple[RunSpec, dict]:
                                       "over the limit jacobian_work_units_max = "
                                       f"{settings.jacobian_work_units_max:.3g}; drop 'jacobian' "
                                       "from include or shrink the run")])
+
+    numbers = response_numbers(spec, set(req.include))
+    if numbers > settings.response_numbers_max:
+        raise invalid([(("include",), f"the answer would hold about {numbers:.3g} numbers, over the "
+                                      f"limit response_numbers_max = {settings.response_numbers_max:.3g}; "
+                                      "include fewer arrays or shrink the run")])
 
     config = req.model_dump()
     config.update(models=[m.model_dump() for m in models], seq_len=seq_len, input_size=input_size,

@@ -15,8 +15,9 @@ InputKind = Literal["gaussian", "sine", "impulse", "adding", "values"]
 InitScheme = Literal["xavier", "orthogonal", "normal", "identity"]
 IncludeItem = Literal["hidden", "cell_state", "gates", "grads", "jacobian", "params", "preactivation"]
 
-Finite = Annotated[float, Field(allow_inf_nan=False)]
-PositiveInt = Annotated[int, Field(ge=1)]
+# strict: no true for 1, no 1e3 for 1000, no "5" for 5 (JSON ints are still fine as floats)
+Finite = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+PositiveInt = Annotated[int, Field(strict=True, ge=1)]
 
 
 class Strict(BaseModel):
@@ -106,7 +107,7 @@ class RunRequest(Strict):
     input: InputConfig = Field(default_factory=InputConfig)
     init: InitConfig = Field(default_factory=InitConfig)
     loss: LossConfig = Field(default_factory=LossConfig)
-    seed: int = Field(0, ge=0, le=2**63 - 1)
+    seed: int = Field(0, ge=0, le=2**63 - 1, strict=True)
     include: list[IncludeItem] = Field(default_factory=lambda: ["hidden", "grads", "jacobian"])
 
 
@@ -156,7 +157,7 @@ class TrainRequest(Strict):
     steps: PositiveInt = 1500
     eval_every: PositiveInt = 100
     eval_size: PositiveInt = 1000
-    seed: int = Field(0, ge=0, le=2**63 - 1)
+    seed: int = Field(0, ge=0, le=2**63 - 1, strict=True)
     init: InitConfig = Field(default_factory=InitConfig)
 
 

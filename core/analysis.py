@@ -34,10 +34,15 @@ def memory_horizon(grad_norm: np.ndarray) -> int | None:
     return max(first_fail - 1, 0)
 
 
-def first_nonfinite_forward(hidden: np.ndarray, Y: np.ndarray, loss: float) -> int | None:
-    """The first t (1..T) at which h_t (hidden [T, B, H]) or an output y_t is not finite;
-    T when only the loss is not. (An LSTM's |c_t| ≤ t cannot overflow without h_t.)"""
+def first_nonfinite_forward(
+    hidden: np.ndarray, Y: np.ndarray, loss: float, preactivations: list[np.ndarray] | None = None
+) -> int | None:
+    """The first t (1..T) at which h_t (hidden [T, B, H]), an output y_t or, when given, a
+    pre-activation z_t [B, H] is not finite; T when only the loss is not. (An LSTM's
+    |c_t| ≤ t cannot overflow without h_t.)"""
     bad = ~np.isfinite(Y).all(axis=(1, 2)) | ~np.isfinite(hidden).all(axis=(1, 2))
+    if preactivations is not None:
+        bad |= np.array([not np.isfinite(z).all() for z in preactivations])
     if bad.any():
         return int(np.argmax(bad)) + 1
     return None if np.isfinite(loss) else len(Y)

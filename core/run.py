@@ -131,8 +131,9 @@ def run(spec: RunSpec) -> Iterator[Frame]:
     """The frames of a run, computed lazily (see the module doc)."""
     cells, params, X, Y = build(spec)
     T = spec.seq_len
-    sweeps = [Sweep(c, P, X, Y, spec.loss_at, spec.jacobian)
-              for c, P in zip(cells, params, strict=True)]
+    with np.errstate(all="ignore"):  # the input projections may overflow: a result, not a warning
+        sweeps = [Sweep(c, P, X, Y, spec.loss_at, spec.jacobian)
+                  for c, P in zip(cells, params, strict=True)]
     yield StartFrame([model_info(c) for c in cells], X, Y, params)
 
     for t in range(1, T + 1):
@@ -176,7 +177,8 @@ def _summary_frame(i: int, sw: Sweep, loss: float) -> SummaryFrame:
     activation = getattr(cell, "activation", None)
     bound = analysis.pascanu_bound(activation.gamma, sigma, T) if activation else None
 
-    step, phase = analysis.first_nonfinite_forward(sw.H_all[1:], sw.Y, loss), "forward"
+    preact = [c[1] for c in sw.caches[1:]] if cell.name == "rnn" else None
+    step, phase = analysis.first_nonfinite_forward(sw.H_all[1:], sw.Y, loss, preact), "forward"
     if step is None:  # a non-finite ∂L/∂h_t has a non-finite norm
         candidates = [(analysis.last_nonfinite(grad_norm), "backward")]
         if jac is not None:

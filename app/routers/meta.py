@@ -3,7 +3,9 @@
 from fastapi import APIRouter, Request
 
 from app import __version__
+from app.resolve import resolve_run
 from app.schemas import RunRequest, TrainRequest
+from app.settings import Settings
 from core.activations import ACTIVATIONS
 from core.cells import CELLS
 from core.init import INIT_SCHEMES
@@ -31,7 +33,9 @@ async def meta(request: Request) -> dict:
         "init_schemes": list(INIT_SCHEMES),
         "include": ["hidden", "cell_state", "gates", "grads", "jacobian", "params", "preactivation"],
         "limits": settings.limits(),
-        "defaults": RunRequest().model_dump(),
+        # the request {} with every default filled in (resolved against the stock limits, so
+        # that the defaults show even where an operator set tighter ones)
+        "defaults": resolve_run(RunRequest(), Settings())[1],
         "train_defaults": TrainRequest().model_dump(),
         "tasks": [{"name": name, "metric": Task(name, 50).metric} for name in TASKS],
     }
