@@ -9,8 +9,8 @@ from fastapi.exceptions import RequestValidationError
 from app.schemas import ModelConfig, RunRequest, TrainRequest
 from app.settings import Settings
 from core.init import InitSpec
-from core.run import ModelSpec, RunSpec, work_units
-from core.train import TrainSpec, train_work_units
+from core.run import ModelSpec, RunSpec, memory_bytes, work_units
+from core.train import TrainSpec, train_memory_bytes, train_work_units
 
 
 def invalid(errors: list[tuple[tuple, str]]) -> RequestValidationError:
@@ -34,6 +34,13 @@ def resolve_models(models: list[ModelConfig], settings: Settings, errors: list) 
         out.append(m.model_copy(update={"activation": m.activation or "tanh"}) if m.cell == "rnn" else m)
     check_max(errors, ("models",), len(out), settings.models_max, "models_max")
     return out
+
+
+def check_memory(needed: float, settings: Settings, what: str) -> None:
+    if needed > settings.memory_bytes_max:
+        raise invalid([((), f"{what} needs about {needed / 1e9:.3g} GB of memory, over the limit "
+                            f"memory_bytes_max = {settings.memory_bytes_max / 1e9:.3g} GB; shrink "
+                            "seq_len, hidden_size or batch_size")])
 
 
 def response_numbers(spec: RunSpec, include: set[str]) -> int:
@@ -120,6 +127,7 @@ def resolve_run(req: RunRequest, settings: Settings) -> tuple[RunSpec, dict]:
                                       f"{settings.jacobian_work_units_max:.3g}; drop 'jacobian' "
                                       "from include or shrink the run")])
 
+    check_memory(memory_bytes(spec), settings, "the run")
     numbers = response_numbers(spec, set(req.include))
     if numbers > settings.response_numbers_max:
         raise invalid([(("include",), f"the answer would hold about {numbers:.3g} numbers, over the "
@@ -156,6 +164,7 @@ def resolve_train(req: TrainRequest, settings: Settings) -> tuple[TrainSpec, dic
         clip=req.clip, steps=req.steps, eval_every=req.eval_every, eval_size=req.eval_size,
         seed=req.seed, init=InitSpec(**req.init.model_dump()),
     )
+    check_memory(train_memory_bytes(spec), settings, "the training")
     units = train_work_units(spec)
     if units > settings.train_work_units_max:
         raise invalid([((), f"the training needs about {units:.3g} work units, over the limit "

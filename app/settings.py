@@ -27,6 +27,7 @@ class Settings:
     work_units_max: float = 1.2e9  # ≈ ns of compute on the reference machine
     jacobian_work_units_max: float = 2.0e9
     response_numbers_max: int = 5_000_000  # numbers in one answer (≈ 100 MB of JSON)
+    memory_bytes_max: float = 2.0e9  # estimated peak memory of one run or training
     # training
     steps_max: int = 20_000
     eval_size_max: int = 5_000
@@ -58,6 +59,7 @@ class Settings:
             "work_units_max": self.work_units_max,
             "jacobian_work_units_max": self.jacobian_work_units_max,
             "response_numbers_max": self.response_numbers_max,
+            "memory_bytes_max": self.memory_bytes_max,
             "max_concurrent_runs": self.max_concurrent_runs,
             "steps_max": self.steps_max,
             "eval_size_max": self.eval_size_max,

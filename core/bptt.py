@@ -193,6 +193,21 @@ class Sweep:
         return grads
 
 
+def forward_outputs(cell: Cell, P: Params, X: np.ndarray, loss_at="last") -> np.ndarray:
+    """The outputs y_t [|S|, B, O] at the steps of S, forward only: no cache is kept, so the
+    memory is that of one step (for evaluation on held-out data)."""
+    T, B, _ = X.shape
+    steps = np.arange(T)[loss_steps(loss_at, T)]
+    wanted = set(steps.tolist())
+    state = cell.zero_state(B, P[cell.h_weight].shape[0])
+    hs = []
+    for t in range(T):
+        state, _ = cell.forward_core(cell.project(X[t], P), state, P)
+        if t in wanted:
+            hs.append(state[0])
+    return np.stack(hs) @ P["W_hy"] + P["b_y"]
+
+
 def composed_bptt(
     cell: Cell, P: Params, X: np.ndarray, targets: np.ndarray, loss_at="last",
     state0: State | None = None, loss: str = "mse", loss_scale: float | None = None,

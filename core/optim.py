@@ -16,8 +16,12 @@ OPTIMIZERS = ("sgd", "adam")
 
 
 def global_norm(grads: Params) -> float:
-    """‖g‖ over every parameter, as one vector."""
-    return float(np.sqrt(sum(float(np.sum(g * g)) for g in grads.values())))
+    """‖g‖ over every parameter, as one vector; scaled by the largest entry first, so entries
+    above 1e154 do not overflow the sum of squares."""
+    scale = max(float(np.max(np.abs(g))) if g.size else 0.0 for g in grads.values())
+    if scale == 0.0 or not np.isfinite(scale):
+        return scale
+    return scale * float(np.sqrt(sum(float(np.sum((g / scale) ** 2)) for g in grads.values())))
 
 
 def clip_by_global_norm(grads: Params, threshold: float | None) -> tuple[float, bool]:

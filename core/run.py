@@ -278,6 +278,28 @@ JACOBIAN_MULTIPLY_ADDS_PER_NS = 10.0
 # σ_max per step: a certificate (a product and a Cholesky factorisation), and LAPACK's exact
 # value when nearly equal top singular values defeat power iteration (the worst case)
 SPECTRAL_NS_PER_S3 = 0.4
+OUTPUT_ELEMENT_NS = 40.0  # per output number at a step of S: the loss, softmax, ∂L/∂y
+
+
+def output_units(steps: int, B: int, H: int, O: int) -> float:
+    """The output layer and loss at `steps` steps of S."""
+    return steps * B * O * (H / MULTIPLY_ADDS_PER_NS + OUTPUT_ELEMENT_NS)
+
+
+# float64 numbers kept per step, batch item and hidden unit by a sweep (states, caches,
+# gradients, stacked copies), measured with tracemalloc at T = 200, B = 64, H = 64
+SWEEP_FLOATS_PER_UNIT = {"rnn": 8, "gru": 25, "lstm": 26}
+
+
+def sweep_memory_bytes(cell: str, T: int, B: int, D: int, H: int, O: int) -> float:
+    """The peak memory of one `Sweep` and its frames, in bytes."""
+    return 8.0 * T * B * (SWEEP_FLOATS_PER_UNIT[cell] * H + D + 3 * O)
+
+
+def memory_bytes(spec: RunSpec) -> float:
+    """The peak memory of a run: every model's sweep is alive at once."""
+    return sum(sweep_memory_bytes(m.cell, spec.seq_len, spec.batch_size, spec.input_size,
+                                  spec.hidden_size, spec.output_size) for m in spec.models)
 
 
 def work_units(spec: RunSpec) -> tuple[float, float]:
@@ -291,6 +313,7 @@ def work_units(spec: RunSpec) -> tuple[float, float]:
         S = 2 * H if m.cell == "lstm" else H
         run_units += T * (STEP_OVERHEAD_NS[m.cell] + 3.0 * B * G * H * (D + H) / MULTIPLY_ADDS_PER_NS
                           + ELEMENT_NS * B * G * H)
+        run_units += output_units(T if spec.loss_at == "all" else 1, B, H, spec.output_size)
         if spec.jacobian:
             jac_units += T * (JACOBIAN_STEP_NS + S * G * H * H / JACOBIAN_MULTIPLY_ADDS_PER_NS
                               + SPECTRAL_NS_PER_S3 * S**3)

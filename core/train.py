@@ -7,7 +7,8 @@ a `TrainDone`. It knows nothing of who listens; numpy's error state is entered i
 step, never across a `yield`.
 
 Determinism: the training batches come from `default_rng([seed, 10])`, the held-out set from
-`default_rng([seed, 11])`, and a cell type's weights from `default_rng([seed, k])` as in a run.
+`default_rng([seed, 11, chunk])`, and a cell type's weights from `default_rng([seed, k])` as in
+a run.
 
 Thinning, so a long run stays a reasonable stream:
 - progress is reported every `progress_every` = ⌈steps / 1000⌉ steps (every step up to 1000);
@@ -23,11 +24,21 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.bptt import Sweep
+from core.bptt import Sweep, forward_outputs, loss_steps
 from core.cells import make_cell
 from core.init import InitSpec, init_params
 from core.optim import clip_by_global_norm, make_optimizer
-from core.run import CELL_STREAMS, DEFAULT_MODELS, ModelInfo, ModelSpec, RunSpec, model_info, work_units
+from core.run import (
+    CELL_STREAMS,
+    DEFAULT_MODELS,
+    ModelInfo,
+    ModelSpec,
+    RunSpec,
+    model_info,
+    output_units,
+    sweep_memory_bytes,
+    work_units,
+)
 from core.tasks import Task
 
 TRAIN_STREAM, EVAL_STREAM = 10, 11
@@ -108,13 +119,28 @@ def profile_steps(length: int, points: int = PROFILE_POINTS) -> np.ndarray:
     return np.unique(np.round(np.linspace(1, length, points)).astype(int))
 
 
-def evaluate(task: Task, cell, P, X: np.ndarray, targets: np.ndarray) -> float:
-    """The task's metric on held-out data: forward sweep only."""
-    sw = Sweep(cell, P, X, targets, task.loss_at, loss=task.loss)
-    for t in range(1, X.shape[0] + 1):
-        sw.forward_step(t)
-    sw.loss()
-    return task.score(sw.Y, targets)
+EVAL_CHUNK = 250  # held-out sequences per forward pass
+
+
+def held_out(task: Task, size: int, seed: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The held-out set in chunks of EVAL_CHUNK sequences, the same at every call: chunk k
+    comes from `default_rng([seed, 11, k])`, so it is regenerated, never kept."""
+    for k, start in enumerate(range(0, size, EVAL_CHUNK)):
+        yield task.batch(min(EVAL_CHUNK, size - start), np.random.default_rng([seed, EVAL_STREAM, k]))
+
+
+def evaluate(task: Task, cell, P, size: int, seed: int) -> float:
+    """The task's metric on the held-out set, forward only and chunk by chunk (the memory is
+    that of one chunk and one step); NaN when the model's outputs are not finite."""
+    total = 0.0
+    for X, targets in held_out(task, size, seed):
+        Y = np.zeros((task.length, X.shape[1], task.output_size))
+        steps = np.arange(task.length)[loss_steps(task.loss_at, task.length)]
+        Y[steps] = forward_outputs(cell, P, X, task.loss_at)
+        if not np.isfinite(Y[steps]).all():
+            return float("nan")
+        total += task.score(Y, targets) * X.shape[1]
+    return total / size
 
 
 def train(spec: TrainSpec) -> Iterator[TrainFrame]:
@@ -126,7 +152,6 @@ def train(spec: TrainSpec) -> Iterator[TrainFrame]:
               for c in cells]
     optimizers = [make_optimizer(spec.optimizer, spec.lr, spec.momentum) for _ in cells]
     data_rng = np.random.default_rng([spec.seed, TRAIN_STREAM])
-    X_eval, Y_eval = task.batch(spec.eval_size, np.random.default_rng([spec.seed, EVAL_STREAM]))
     every = max(1, math.ceil(spec.steps / PROGRESS_FRAMES_MAX))
     profile_t = profile_steps(task.length)
     yield TrainStart([model_info(c) for c in cells], task, task.loss_baseline, task.metric,
@@ -159,7 +184,7 @@ def train(spec: TrainSpec) -> Iterator[TrainFrame]:
                     clipped_count[i] = 0
             if step % spec.eval_every == 0 or step == spec.steps:
                 for i, (cell, P) in enumerate(zip(cells, params, strict=True)):
-                    last_value[i] = evaluate(task, cell, P, X_eval, Y_eval)
+                    last_value[i] = evaluate(task, cell, P, spec.eval_size, spec.seed)
                     frames.append(Evaluation(i, step, task.metric, last_value[i], task.metric_baseline))
         if report:
             last_report = step
@@ -173,13 +198,30 @@ def train(spec: TrainSpec) -> Iterator[TrainFrame]:
 
 def train_work_units(spec: TrainSpec) -> float:
     """The estimated cost of a training run in nanoseconds on the reference machine (the cost
-    model of `core.run.work_units`), evaluations included."""
+    model of `core.run.work_units`): the training steps, and the held-out evaluations, which
+    run forward only (about half a sweep) but pay the output layer at every step of S."""
     task = Task(spec.task, spec.seq_len)
     evals = spec.steps // spec.eval_every + 1
+    S = task.length if task.loss_at == "all" else 1
     units = 0.0
     for m in spec.models:
         def sweep(B: int, m=m) -> float:
             return work_units(RunSpec(models=(m,), seq_len=task.length, hidden_size=spec.hidden_size,
-                                      input_size=task.input_size, batch_size=B, jacobian=False))[0]
-        units += spec.steps * sweep(spec.batch_size) + evals * sweep(spec.eval_size) / 2
+                                      input_size=task.input_size, output_size=task.output_size,
+                                      batch_size=B, loss_at=task.loss_at, jacobian=False))[0]
+        chunks = -(-spec.eval_size // EVAL_CHUNK)
+        held_out = (sweep(min(EVAL_CHUNK, spec.eval_size)) / 2 * chunks
+                    + output_units(S, spec.eval_size, spec.hidden_size, task.output_size))
+        units += spec.steps * sweep(spec.batch_size) + evals * held_out
     return units
+
+
+def train_memory_bytes(spec: TrainSpec) -> float:
+    """The peak memory of a training run: one model's sweep at a time, plus one held-out
+    chunk (forward only) and the optimiser's state."""
+    task = Task(spec.task, spec.seq_len)
+    T, D, H, O = task.length, task.input_size, spec.hidden_size, task.output_size
+    peak = max(sweep_memory_bytes(m.cell, T, spec.batch_size, D, H, O) for m in spec.models)
+    chunk = 8.0 * T * min(EVAL_CHUNK, spec.eval_size) * (D + 3 * O) + 8.0 * EVAL_CHUNK * H * 30
+    weights = sum(8.0 * 3 * (4 * H * (D + H + 2) + O * (H + 1)) for _ in spec.models)
+    return peak + chunk + weights
