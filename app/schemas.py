@@ -18,6 +18,7 @@ IncludeItem = Literal["hidden", "cell_state", "gates", "grads", "jacobian", "par
 # strict: no true for 1, no 1e3 for 1000, no "5" for 5 (JSON ints are still fine as floats)
 Finite = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 PositiveInt = Annotated[int, Field(strict=True, ge=1)]
+SEED_MAX = 2**53 - 1  # the largest integer a JavaScript number (the page, its URL) keeps exactly
 
 
 class Strict(BaseModel):
@@ -107,7 +108,7 @@ class RunRequest(Strict):
     input: InputConfig = Field(default_factory=InputConfig)
     init: InitConfig = Field(default_factory=InitConfig)
     loss: LossConfig = Field(default_factory=LossConfig)
-    seed: int = Field(0, ge=0, le=2**63 - 1, strict=True)
+    seed: int = Field(0, ge=0, le=SEED_MAX, strict=True)
     include: list[IncludeItem] = Field(default_factory=lambda: ["hidden", "grads", "jacobian"])
 
 
@@ -157,7 +158,7 @@ class TrainRequest(Strict):
     steps: PositiveInt = 1500
     eval_every: PositiveInt = 100
     eval_size: PositiveInt = 1000
-    seed: int = Field(0, ge=0, le=2**63 - 1, strict=True)
+    seed: int = Field(0, ge=0, le=SEED_MAX, strict=True)
     init: InitConfig = Field(default_factory=InitConfig)
 
 

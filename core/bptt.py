@@ -24,6 +24,21 @@ from core.cells import Cell, Params, State
 from core.spectral import TopSingularValue
 
 
+def frobenius(x: np.ndarray) -> float:
+    """‖x‖_F without underflow or overflow of the sum of squares: plainly when that sum is well
+    inside float64, else scaled by the largest |entry| (a vanishing gradient of 1e−170 has a
+    norm of 1e−170, not 0). NaN and inf propagate."""
+    flat = x.ravel()
+    sq = float(flat @ flat)
+    if 1e-280 < sq < 1e280:
+        return float(np.sqrt(sq))
+    m = float(np.max(np.abs(flat))) if flat.size else 0.0
+    if m == 0.0 or not np.isfinite(m):
+        return m
+    scaled = flat / m
+    return m * float(np.sqrt(scaled @ scaled))
+
+
 def loss_steps(loss_at, T: int):
     """The 0-based time indices of S: "last" -> [T−1], "all" -> 0..T−1, or explicit indices."""
     if isinstance(loss_at, str):
@@ -144,8 +159,7 @@ class Sweep:
         if direct is not None:
             dh = dh + direct
         self.dH.append(dh)
-        flat = dh.ravel()
-        self.grad_norm[t] = np.sqrt(flat @ flat)
+        self.grad_norm[t] = frobenius(dh)
         self.d_state, d_ax, d_ah = self.cell.backward_core((dh, *self.d_state[1:]), self.caches[t],
                                                            self.P)
         self.dAX.append(d_ax)

@@ -1,0 +1,1038 @@
+// Charts: every Plotly view of a run.
+//
+// A view is made of panels — one Plotly div each (the heatmaps have one per model row) — and
+// has two halves: sync(p) brings its data to the playback position p (plain JavaScript, cheap),
+// and each panel's draw() hands the change to Plotly: the first draw of a run creates the chart
+// (Plotly.react), later ones append with Plotly.extendTraces (lines) or restyle the matrix the
+// view changed in place (heatmaps, histograms). The page calls draw() on dirty panels from one
+// requestAnimationFrame loop with a time budget, so frames are batched and no task grows long
+// however fast frames arrive. Going back in time (the scrubber) rebuilds a panel up to p.
+//
+// Positions: p in 0..2T; the forward sweep shows t = 1..min(p, T), the backward sweep the
+// b = max(0, p − T) steps t = T, T−1, …, T−b+1.
+
+import { fmt, rich } from "./format.js";
+import { gateStyle } from "./theme.js";
+import { modelKey } from "./url-state.js";
+
+const Plotly = window.Plotly;
+const HORIZON = 1e-3;
+// Keep a padded log-axis autorange inside float64, so that its tick labels stay numbers.
+const LOG_CLIP = { clipmin: 1e-320, clipmax: 1e305 };
+
+function config(filename) {
+  return {
+    responsive: true,
+    displaylogo: false,
+    modeBarButtonsToRemove: ["select2d", "lasso2d"],
+    toImageButtonOptions: { format: "png", filename, scale: 2 },
+  };
+}
+
+function axis(theme, extra = {}) {
+  return {
+    gridcolor: theme.grid, zerolinecolor: theme.grid, linecolor: theme.axis, tickcolor: theme.axis,
+    showline: true, ticks: "outside", ticklen: 4,
+    tickfont: { color: theme.muted, size: 11 },
+    ...extra,
+    title: { font: { color: theme.muted, size: 12 }, standoff: 8, ...(extra.title || {}) },
+  };
+}
+
+function baseLayout(theme, extra = {}) {
+  return {
+    paper_bgcolor: theme.surface,
+    plot_bgcolor: theme.surface,
+    font: { family: theme.font, size: 12, color: theme.text },
+    margin: { l: 64, r: 18, t: 10, b: 46 },
+    hoverlabel: { bgcolor: theme.hoverBg, bordercolor: theme.axis, font: { color: theme.text } },
+    legend: { orientation: "h", x: 0, y: 1.02, xanchor: "left", yanchor: "bottom",
+      bgcolor: "rgba(0,0,0,0)", font: { color: theme.text, size: 12 } },
+    showlegend: true,
+    hovermode: "closest",
+    ...extra,
+  };
+}
+
+function seq(n, f) {
+  const out = new Array(n);
+  for (let k = 0; k < n; k++) out[k] = f(k);
+  return out;
+}
+
+/** Points waiting to be appended: trace index → {x, y, customdata} (+ text, marker colour and
+ * symbol for traces created with `marked: true`, whose markers differ point by point). */
+class Pending {
+  constructor(marked = false) {
+    this.marked = marked;
+    this.map = new Map();
+  }
+
+  push(trace, x, y, c, mark) {
+    if (trace === undefined) return;
+    let d = this.map.get(trace);
+    if (!d) {
+      d = { x: [], y: [], customdata: [] };
+      if (this.marked) Object.assign(d, { text: [], color: [], symbol: [] });
+      this.map.set(trace, d);
+    }
+    d.x.push(x);
+    d.y.push(y);
+    d.customdata.push(c);
+    if (this.marked) {
+      d.text.push(mark?.text ?? "");
+      d.color.push(mark?.color ?? "transparent");
+      d.symbol.push(mark?.symbol ?? "circle");
+    }
+  }
+
+  get size() {
+    return this.map.size;
+  }
+
+  /** Copy into traces (a rebuild). */
+  into(traces) {
+    for (const [k, d] of this.map) {
+      Object.assign(traces[k], { x: d.x, y: d.y, customdata: d.customdata });
+      if (this.marked) {
+        traces[k].text = d.text;
+        traces[k].marker = { ...traces[k].marker, color: d.color, symbol: d.symbol };
+      }
+    }
+  }
+
+  /** Append to a live chart with one extendTraces call (one redraw). */
+  extend(el) {
+    if (!this.map.size) return;
+    const keys = [...this.map.keys()];
+    const d = keys.map((k) => this.map.get(k));
+    const update = { x: d.map((v) => v.x), y: d.map((v) => v.y), customdata: d.map((v) => v.customdata) };
+    if (this.marked) {
+      update.text = d.map((v) => v.text);
+      update["marker.color"] = d.map((v) => v.color);
+      update["marker.symbol"] = d.map((v) => v.symbol);
+    }
+    Plotly.extendTraces(el, update, keys);
+    this.map.clear();
+  }
+}
+
+/** A Plotly div that is rebuilt (react) or updated in place (draw) when dirty. */
+class Panel {
+  constructor(el) {
+    this.el = el;
+    this.dirty = false;
+    this.rebuild = true;
+  }
+
+  invalidate() {
+    this.rebuild = true;
+    this.dirty = true;
+  }
+
+  draw() {
+    this.dirty = false;
+    if (this.rebuild) {
+      this.rebuild = false;
+      this.build();
+    } else {
+      this.update();
+    }
+  }
+
+  purge() {
+    Plotly.purge(this.el);
+  }
+}
+
+// --------------------------------------------------------------------------------------------
+// 1. Gradient flow: ‖∂L/∂h_t‖ (or ‖∂s_T/∂s_t‖) against t on a log axis, the bound dashed.
+
+export class FlowChart extends Panel {
+  constructor(el, note) {
+    super(el);
+    this.note = note; // an HTML element over the chart: what is happening
+    this.run = null;
+    this.mode = "grad";
+    this.xMode = "t";
+    this.panels = [this];
+  }
+
+  begin(run, theme, mode, xMode) {
+    this.run = run;
+    this.theme = theme;
+    this.mode = mode;
+    this.xMode = xMode;
+    this.shown = 0;
+    this.pending = new Pending(true);
+    this.invalidate();
+  }
+
+  setMode(mode, xMode) {
+    this.mode = mode;
+    this.xMode = xMode;
+    if (this.run) this.invalidate();
+  }
+
+  setTheme(theme) {
+    this.theme = theme;
+    if (this.run) this.invalidate();
+  }
+
+  x(t) {
+    return this.xMode === "t" ? t : this.run.T - t;
+  }
+
+  /** The API's bound (γσ_max)^(T−t), scaled by ‖∂L/∂h_T‖ for the loss gradient (loss at T only). */
+  boundApplies(m) {
+    return m.cell === "rnn" && (this.mode === "jac" || this.run.config.loss.at === "last");
+  }
+
+  traces() {
+    const { run, theme } = this;
+    const traces = [];
+    this.idx = run.models.map(() => ({}));
+    const what = this.mode === "grad" ? "‖∂L/∂h_t‖" : "‖∂s_T/∂s_t‖";
+    // every extended trace carries the per-point arrays of the marker trace (extendTraces
+    // appends the same attributes to all the traces it touches)
+    const arrays = () => ({ x: [], y: [], customdata: [], text: [] });
+    run.models.forEach((m, i) => {
+      const colour = theme.models[modelKey(m)];
+      const group = `m${i}`;
+      const id = this.idx[i];
+      id.line = traces.length;
+      traces.push({
+        type: "scatter", mode: "lines", name: m.label, legendgroup: group, ...arrays(),
+        marker: { color: [], symbol: [] }, line: { color: colour, width: 2.4 }, connectgaps: false,
+        hovertemplate: `${m.label}<br>t = %{customdata}<br>${what} = %{y:.3e}<extra></extra>`,
+      });
+      if (this.boundApplies(m)) {
+        id.bound = traces.length;
+        const scaled = this.mode === "grad" ? "‖∂L/∂h_T‖·" : "";
+        traces.push({
+          type: "scatter", mode: "lines", name: `${m.label}: bound`, legendgroup: group,
+          showlegend: false, ...arrays(), marker: { color: [], symbol: [] }, connectgaps: false,
+          line: { color: colour, width: 1.5, dash: "dash" }, opacity: 0.9,
+          hovertemplate: `${m.label} bound ${scaled}(γσ_max)^(T−t)<br>t = %{customdata}<br>%{y:.3e}<extra></extra>`,
+        });
+      }
+      if (this.mode === "grad") {
+        id.horizon = traces.length;
+        traces.push({
+          type: "scatter", mode: "lines", name: `${m.label}: 10⁻³ horizon`, legendgroup: group,
+          showlegend: false, ...arrays(), marker: { color: [], symbol: [] },
+          line: { color: colour, width: 1, dash: "dot" }, opacity: 0.8,
+          hovertemplate: `${m.label}: 10⁻³ × ‖∂L/∂h_T‖ = %{y:.2e}<extra></extra>`,
+        });
+      }
+    });
+    // values a log axis cannot draw, for all models: ✕ overflow at the top, ▽ underflow to 0
+    // at the bottom (on a hidden [0, 1] axis, so they never move the autorange)
+    this.marks = traces.length;
+    traces.push({
+      type: "scatter", mode: "markers", name: "not drawable on a log axis", showlegend: false, yaxis: "y2",
+      ...arrays(), cliponaxis: false,
+      marker: { color: [], symbol: [], size: run.T <= 100 ? 9 : run.T <= 400 ? 7 : 6, line: { width: 1.8 } },
+      hovertemplate: "%{text}<extra></extra>",
+    });
+    if (this.mode === "jac") {
+      traces.push({
+        type: "scatter", mode: "lines", name: "10⁻³ horizon", showlegend: false,
+        x: [this.x(1), this.x(run.T)], y: [HORIZON, HORIZON],
+        line: { color: theme.muted, width: 1, dash: "dot" }, hoverinfo: "skip",
+      });
+    }
+    return traces;
+  }
+
+  layout() {
+    const { run, theme } = this;
+    const T = run.T;
+    const pad = Math.max(0.6, T * 0.012);
+    const range = this.xMode === "t" ? [1 - pad, T + pad] : [-pad, T - 1 + pad];
+    const ytitle = this.mode === "grad" ? "‖∂L/∂h<sub>t</sub>‖   (log scale)"
+      : "‖∂s<sub>T</sub>/∂s<sub>t</sub>‖<sub>2</sub>   (log scale)";
+    return baseLayout(theme, {
+      uirevision: `${this.mode}-${this.xMode}-${T}`,
+      xaxis: axis(theme, {
+        range, zeroline: false,
+        title: { text: this.xMode === "t" ? "time step t" : "steps back from T   (T − t)" },
+      }),
+      yaxis: axis(theme, {
+        type: "log", autorange: true, exponentformat: "power", zeroline: false,
+        autorangeoptions: LOG_CLIP, title: { text: ytitle },
+      }),
+      // values a log axis cannot draw get markers: overflow at the top, underflow to 0 at the bottom
+      yaxis2: { overlaying: "y", range: [0, 1], visible: false, fixedrange: true, tickmode: "auto" },
+    });
+  }
+
+  /** Points of backward steps k in [k0, k1) into `out` (a Pending). */
+  collect(k0, k1, out) {
+    const { run } = this;
+    const T = run.T;
+    if (this.mode === "jac" && !run.hasJacobian) return;
+    run.models.forEach((m, i) => {
+      const id = this.idx[i];
+      const values = this.mode === "grad" ? run.bwd[i].gradNorm : run.bwd[i].jac;
+      const s = run.summaries[i];
+      const gT = run.bwd[i].gradNorm[T - 1];
+      const yOver = 0.975 - 0.022 * i;
+      const yUnder = 0.025 + 0.022 * i;
+      const colour = this.theme.models[modelKey(m)];
+      for (let k = k0; k < k1; k++) {
+        const t = T - k;
+        const x = this.x(t);
+        const v = values[t - 1];
+        if (v === null) {
+          out.push(id.line, x, null, t);
+          out.push(this.marks, x, yOver, t, { color: colour, symbol: "x-thin-open",
+            text: `${m.label}<br>t = ${t}: overflow (not finite, sent as null)` });
+        } else if (v === 0) {
+          out.push(id.line, x, null, t);
+          out.push(this.marks, x, yUnder, t, { color: colour, symbol: "triangle-down-open",
+            text: `${m.label}<br>t = ${t}: exactly 0 in float64 (underflow); a log axis cannot draw it` });
+        } else {
+          out.push(id.line, x, v, t);
+        }
+        if (id.bound !== undefined) {
+          if (!s) {
+            this.boundPending = true; // drawn when the summary (with the bound) arrives
+          } else {
+            const bt = s.bound?.[t - 1];
+            const scale = this.mode === "grad" ? gT : 1;
+            const y = bt === null || bt === undefined || scale === null ? null : bt * scale;
+            out.push(id.bound, x, Number.isFinite(y) && y > 0 ? y : null, t);
+          }
+        }
+        if (k === 0 && id.horizon !== undefined && gT > 0 && Number.isFinite(gT)) {
+          out.push(id.horizon, this.x(1), HORIZON * gT, 1);
+          out.push(id.horizon, this.x(T), HORIZON * gT, T);
+        }
+      }
+    });
+  }
+
+  sync(p) {
+    const { run } = this;
+    if (!run) return;
+    const b = Math.max(0, p - run.T);
+    const summariesArrived = this.boundPending && run.summaryCount !== this.summariesSeen;
+    if (b < this.shown || summariesArrived) {
+      this.shown = b;
+      this.invalidate();
+    } else if (b > this.shown) {
+      if (!this.rebuild) this.collect(this.shown, b, this.pending);
+      this.shown = b;
+      this.dirty = true;
+    }
+    this.updateNote(p);
+  }
+
+  build() {
+    this.boundPending = false;
+    this.summariesSeen = this.run.summaryCount;
+    const traces = this.traces();
+    const all = new Pending(true);
+    this.collect(0, this.shown, all);
+    all.into(traces);
+    this.pending = new Pending(true);
+    Plotly.react(this.el, traces, this.layout(), config("gradient-flow"));
+  }
+
+  update() {
+    this.pending.extend(this.el);
+  }
+
+  updateNote(p) {
+    const { run } = this;
+    let text = "";
+    if (this.mode === "jac" && !run.hasJacobian) {
+      text = "The Jacobian norms were not requested for this run: tick “Jacobian norms” and run again.";
+    } else if (p <= run.T) {
+      text = `Forward sweep: t = ${p} of ${run.T}. The backward sweep then fills this chart from ` +
+        `t = ${run.T} back to t = 1.`;
+    }
+    if (this.note.textContent !== text) this.note.textContent = text;
+    this.note.hidden = !text;
+  }
+
+  clear() {
+    this.purge();
+    this.run = null;
+    this.dirty = false;
+    this.note.hidden = true;
+  }
+}
+
+// --------------------------------------------------------------------------------------------
+// 2 and 3. Heatmaps, units × time, one panel per row (each model, and the LSTM's c_t): hidden
+// states fill left to right in the forward sweep, log10|∂L/∂h_t| right to left in the backward
+// sweep. Cells a colour scale cannot show get a categorical trace on top, drawn only when there
+// are any: overflow (null) and, for gradients, underflow to exactly 0.
+
+const BOUNDED = new Set(["rnn-sigmoid", "rnn-tanh", "lstm", "gru"]); // |h| ≤ 1
+
+class HeatRow extends Panel {
+  constructor(chart, spec) {
+    super(document.createElement("div"));
+    this.chart = chart;
+    Object.assign(this, spec);
+    this.wrap = document.createElement("div");
+    this.wrap.className = "heat-row";
+    this.wrap.dataset.model = spec.model;
+    const label = document.createElement("p");
+    label.className = "heat-label";
+    const sw = document.createElement("span");
+    sw.className = "swatch";
+    const text = document.createElement("span");
+    text.append(...rich(spec.label));
+    label.append(sw, text);
+    this.el.className = "chart heat-chart";
+    this.el.setAttribute("role", "img");
+    this.el.setAttribute("aria-label", `${spec.label}: units by time`);
+    this.wrap.append(label, this.el);
+  }
+
+  reset(run) {
+    const { T, H } = run;
+    this.z = seq(H, () => new Array(T).fill(null));
+    this.special = seq(H, () => new Array(T).fill(null));
+    this.text = seq(H, () => new Array(T).fill(null));
+    this.nSpecial = 0;
+    this.invalidate();
+  }
+
+  traces() {
+    const { run, theme, kind } = this.chart;
+    const x = seq(run.T, (k) => k + 1);
+    const y = seq(run.H, (k) => k + 1);
+    const what = kind === "hidden" ? (this.log ? "log₁₀(1 + h)" : this.src === "cell" ? "c" : "h") : "log₁₀|∂L/∂h|";
+    const colorbar = {
+      thickness: 9, len: 1, x: 1.02, xanchor: "left", xpad: 0, outlinewidth: 0, nticks: 4,
+      tickfont: { size: 9, color: theme.muted },
+    };
+    const main = {
+      type: "heatmap", x, y, z: this.z, hoverongaps: false, colorbar,
+      hovertemplate: `unit %{y}, t = %{x}<br>${what} = %{z:.3g}<extra></extra>`,
+    };
+    if (kind === "grads") {
+      Object.assign(main, { colorscale: theme.sequential, ...this.chart.zRange() });
+    } else if (this.log) {
+      Object.assign(main, { colorscale: [[0, theme.surface], [1, theme.diverging[2][1]]], zmin: 0 });
+      colorbar.title = { text: "log<sub>10</sub>(1+h)", side: "right", font: { size: 9, color: theme.muted } };
+    } else if (BOUNDED.has(this.key)) {
+      Object.assign(main, { colorscale: theme.diverging, zmin: -1, zmax: 1 });
+    } else {
+      Object.assign(main, { colorscale: theme.diverging, zmid: 0 });
+    }
+    const special = {
+      type: "heatmap", x, y, z: this.special, text: this.text, hoverongaps: false, visible: this.nSpecial > 0,
+      zmin: 0, zmax: 1, showscale: false,
+      colorscale: [[0, theme.underflow], [0.5, theme.underflow], [0.5, theme.overflow], [1, theme.overflow]],
+      hovertemplate: "unit %{y}, t = %{x}<br>%{text}<extra></extra>",
+    };
+    return [main, special];
+  }
+
+  layout() {
+    const { run, theme } = this.chart;
+    const last = this.chart.rows.at(-1) === this;
+    const rowPx = Math.max(52, Math.min(110, run.H * 4));
+    const bottom = last ? 40 : 6;
+    return baseLayout(theme, {
+      height: rowPx + 4 + bottom,
+      showlegend: false,
+      margin: { l: 46, r: 62, t: 4, b: bottom },
+      uirevision: `${this.key}-${run.T}-${run.H}`,
+      xaxis: axis(theme, {
+        range: [0.5, run.T + 0.5], zeroline: false, showgrid: false, showticklabels: last,
+        ticks: last ? "outside" : "", title: { text: last ? "time step t" : "" },
+      }),
+      yaxis: axis(theme, {
+        autorange: "reversed", showgrid: false, zeroline: false, ticks: "", nticks: 3,
+        title: { text: "unit", font: { size: 10 }, standoff: 4 },
+      }),
+    });
+  }
+
+  build() {
+    const { kind } = this.chart;
+    Plotly.react(this.el, this.traces(), this.layout(), config(`${kind === "hidden" ? "hidden" : "gradients"}-${this.key}`));
+  }
+
+  update() {
+    const change = { z: [this.z, this.special], visible: [true, this.nSpecial > 0] };
+    if (this.chart.kind === "grads") {
+      const r = this.chart.zRange();
+      if (r.zauto) change.zauto = [true, false];
+      else Object.assign(change, { zmin: [r.zmin, 0], zmax: [r.zmax, 1] });
+    }
+    Plotly.restyle(this.el, change, [0, 1]);
+  }
+}
+
+export class HeatmapChart {
+  /** @param kind "hidden" | "grads" */
+  constructor(container, kind) {
+    this.container = container;
+    this.kind = kind;
+    this.run = null;
+    this.rows = [];
+    this.panels = [];
+    this.byKey = new Map(); // row panels kept across runs: same rows, same divs
+  }
+
+  begin(run, theme) {
+    this.run = run;
+    this.theme = theme;
+    const specs = [];
+    for (const m of run.models) {
+      const key = modelKey(m);
+      if (this.kind === "hidden") {
+        // relu states are unbounded (they explode): coloured by log10(1 + h), h ≥ 0
+        specs.push({ key, model: key, i: m.index, src: "hidden", label: `${m.label} · h_t`, log: key === "rnn-relu" });
+        if (m.cell === "lstm") specs.push({ key: "lstm-c", model: key, i: m.index, src: "cell", label: "LSTM · cell state c_t" });
+      } else {
+        specs.push({ key, model: key, i: m.index, src: "grads", label: `${m.label} · ∂L/∂h_t` });
+      }
+    }
+    const keep = new Set(specs.map((s) => s.key));
+    for (const [key, row] of this.byKey) {
+      if (!keep.has(key)) {
+        row.purge();
+        this.byKey.delete(key);
+      }
+    }
+    this.rows = specs.map((spec) => {
+      let row = this.byKey.get(spec.key);
+      if (!row) this.byKey.set(spec.key, (row = new HeatRow(this, spec)));
+      else Object.assign(row, spec);
+      row.reset(run);
+      return row;
+    });
+    this.container.replaceChildren(...this.rows.map((r) => r.wrap));
+    this.panels = this.rows;
+    this.shown = 0;
+    this.range = { min: Infinity, max: -Infinity };
+  }
+
+  /** The shared colour range of the gradient rows, so that models compare. */
+  zRange() {
+    const { min, max } = this.range;
+    return min <= max ? { zmin: min, zmax: max === min ? min + 1 : max, zauto: false } : { zauto: true };
+  }
+
+  /** Write column t (1-based) of every row, or clear it. */
+  column(t, clear) {
+    const { run } = this;
+    const k = t - 1;
+    for (const r of this.rows) {
+      const source = r.src === "hidden" ? run.fwd[r.i].hidden : r.src === "cell" ? run.fwd[r.i].cell
+        : run.bwd[r.i].grads;
+      const v = clear ? null : source[k];
+      for (let u = 0; u < run.H; u++) {
+        let value = null;
+        let special = null;
+        let text = null;
+        if (v) {
+          const x = v[u];
+          if (x === null) {
+            special = 1;
+            text = "overflow: not finite (null)";
+          } else if (this.kind === "grads") {
+            if (x === 0) {
+              special = 0;
+              text = "underflow: exactly 0 in float64";
+            } else {
+              value = Math.log10(Math.abs(x));
+              if (value < this.range.min) this.range.min = value;
+              if (value > this.range.max) this.range.max = value;
+            }
+          } else {
+            value = r.log ? Math.log10(1 + Math.max(0, x)) : x;
+          }
+        }
+        if ((r.special[u][k] === null) !== (special === null)) r.nSpecial += special === null ? -1 : 1;
+        r.z[u][k] = value;
+        r.special[u][k] = special;
+        r.text[u][k] = text;
+      }
+      r.dirty = true;
+    }
+  }
+
+  recomputeRange() {
+    let min = Infinity;
+    let max = -Infinity;
+    for (const r of this.rows) {
+      for (const row of r.z) {
+        for (const v of row) {
+          if (v === null) continue;
+          if (v < min) min = v;
+          if (v > max) max = v;
+        }
+      }
+    }
+    this.range = { min, max };
+  }
+
+  sync(p) {
+    if (!this.run) return;
+    const T = this.run.T;
+    // hidden: columns 1..f; gradients: the b columns T..T−b+1
+    const target = this.kind === "hidden" ? Math.min(p, T) : Math.max(0, p - T);
+    if (target === this.shown) return;
+    const col = (n) => (this.kind === "hidden" ? n : T - n + 1); // the n-th column written
+    if (target > this.shown) {
+      for (let n = this.shown + 1; n <= target; n++) this.column(col(n), false);
+    } else {
+      for (let n = this.shown; n > target; n--) this.column(col(n), true);
+      if (this.kind === "grads") this.recomputeRange();
+    }
+    this.shown = target;
+  }
+
+  setTheme(theme) {
+    this.theme = theme;
+    for (const r of this.rows) r.invalidate();
+  }
+
+  clear() {
+    for (const r of this.byKey.values()) r.purge();
+    this.byKey.clear();
+    this.rows = [];
+    this.panels = [];
+    this.container.replaceChildren();
+    this.run = null;
+  }
+}
+
+// --------------------------------------------------------------------------------------------
+// 4. Gates: mean gate values over t (forward sweep), and the gradient-keeping path along the
+// LSTM's cell state, mean_u Π_{k=t+1..T} f_k (the GRU's is Π z_k), filled in the backward sweep.
+
+const GATES = { lstm: ["input", "forget", "cell", "output"], gru: ["reset", "update", "candidate"] };
+
+class GatePanel extends Panel {
+  constructor(view, m) {
+    super(document.createElement("div"));
+    this.view = view;
+    this.m = m;
+    this.el.className = "chart chart-gates";
+    this.el.setAttribute("role", "img");
+    this.el.setAttribute("aria-label", `${m.label}: mean gate values over time`);
+  }
+
+  reset() {
+    this.shown = 0;
+    this.pending = null;
+    this.invalidate();
+  }
+
+  mean(name, t) {
+    const v = this.view.run.fwd[this.m.index].gates?.[name]?.[t - 1];
+    if (!v) return null;
+    let s = 0;
+    for (const x of v) {
+      if (x === null) return null;
+      s += x;
+    }
+    return s / v.length;
+  }
+
+  points(t0, t1) {
+    const names = GATES[this.m.cell];
+    const x = names.map(() => []);
+    const y = names.map(() => []);
+    for (let t = t0; t <= t1; t++) {
+      names.forEach((g, j) => {
+        x[j].push(t);
+        y[j].push(this.mean(g, t));
+      });
+    }
+    return { x, y };
+  }
+
+  sync(f) {
+    if (f < this.shown) {
+      this.shown = f;
+      this.invalidate();
+    } else if (f > this.shown) {
+      if (!this.rebuild) {
+        const d = this.points(this.shown + 1, f);
+        if (this.pending) d.x.forEach((xs, j) => {
+          this.pending.x[j].push(...xs);
+          this.pending.y[j].push(...d.y[j]);
+        });
+        else this.pending = d;
+      }
+      this.shown = f;
+      this.dirty = true;
+    }
+  }
+
+  build() {
+    const { theme, run } = this.view;
+    const { x, y } = this.points(1, this.shown);
+    this.pending = null;
+    const traces = GATES[this.m.cell].map((g, j) => {
+      const s = gateStyle(g);
+      return {
+        type: "scatter", mode: "lines", name: s.label, x: x[j], y: y[j],
+        line: { color: s.colour, dash: s.dash, width: s.width || 1.8 },
+        hovertemplate: `${this.m.label} ${s.label}<br>t = %{x}<br>mean over units = %{y:.3f}<extra></extra>`,
+      };
+    });
+    Plotly.react(this.el, traces, baseLayout(theme, {
+      height: 256,
+      margin: { l: 52, r: 14, t: 66, b: 40 },
+      uirevision: `gates-${this.m.cell}-${run.T}`,
+      title: { text: `${this.m.label} gates, mean over units`, x: 0, xanchor: "left", xref: "paper", y: 0.97,
+        font: { size: 13, color: theme.models[modelKey(this.m)] } },
+      legend: { orientation: "h", x: 0, xanchor: "left", y: 1.0, yanchor: "bottom", entrywidth: 0.5,
+        entrywidthmode: "fraction", font: { size: 11, color: theme.text }, bgcolor: "rgba(0,0,0,0)" },
+      xaxis: axis(theme, { range: [0.5, run.T + 0.5], zeroline: false, title: { text: "time step t" } }),
+      yaxis: axis(theme, { range: [-1.05, 1.05], zeroline: true, title: { text: "mean value" } }),
+    }), config(`${this.m.cell}-gates`));
+  }
+
+  update() {
+    if (!this.pending) return;
+    Plotly.extendTraces(this.el, this.pending, this.pending.x.map((_, j) => j));
+    this.pending = null;
+  }
+}
+
+class PathPanel extends Panel {
+  constructor(view, el) {
+    super(el);
+    this.view = view;
+  }
+
+  reset() {
+    this.shown = 0;
+    this.prod = this.view.gated.map(() => null);
+    this.pending = new Pending();
+    this.invalidate();
+  }
+
+  /** Running products along the gated path, backward: mean_u Π_{k=t+1..T} gate_k,u. */
+  collect(k0, k1, out) {
+    const { run, gated } = this.view;
+    const T = run.T;
+    gated.forEach((m, j) => {
+      const gates = run.fwd[m.index].gates?.[m.cell === "lstm" ? "forget" : "update"];
+      if (!gates) return;
+      let prod = this.prod[j];
+      for (let k = k0; k < k1; k++) {
+        const t = T - k;
+        if (k === 0) {
+          prod = new Array(run.H).fill(1);
+        } else {
+          const g = gates[t]; // the gate at step t + 1
+          for (let u = 0; u < prod.length; u++) prod[u] = g && g[u] !== null ? prod[u] * g[u] : NaN;
+        }
+        let s = 0;
+        for (const v of prod) s += v;
+        const mean = s / prod.length;
+        out.push(j, t, Number.isFinite(mean) && mean > 0 ? mean : null,
+          Number.isFinite(mean) ? (mean === 0 ? "underflow to 0" : fmt(mean)) : "not finite");
+      }
+      this.prod[j] = prod;
+    });
+  }
+
+  sync(b) {
+    if (b < this.shown) {
+      this.shown = b;
+      this.invalidate();
+    } else if (b > this.shown) {
+      if (!this.rebuild) this.collect(this.shown, b, this.pending);
+      this.shown = b;
+      this.dirty = true;
+    }
+  }
+
+  build() {
+    const { theme, run, gated } = this.view;
+    this.prod = gated.map(() => null);
+    const all = new Pending();
+    this.collect(0, this.shown, all);
+    this.pending = new Pending();
+    const traces = gated.map((m) => ({
+      type: "scatter", mode: "lines", x: [], y: [], customdata: [],
+      name: m.cell === "lstm" ? "LSTM: Π f<sub>k</sub> (cell-state path)" : "GRU: Π z<sub>k</sub> (update-gate path)",
+      line: { color: theme.models[modelKey(m)], width: 2.4 }, connectgaps: false,
+      hovertemplate: `${m.label}<br>t = %{x}<br>mean over units of Π = %{customdata}<extra></extra>`,
+    }));
+    all.into(traces);
+    Plotly.react(this.el, traces, baseLayout(theme, {
+      height: 250,
+      margin: { l: 64, r: 14, t: 30, b: 44 },
+      uirevision: `path-${run.T}`,
+      title: { text: "Gradient-keeping path  Π<sub>k=t+1…T</sub> gate<sub>k</sub>",
+        x: 0, xanchor: "left", xref: "paper", y: 0.97, font: { size: 13, color: theme.text } },
+      legend: { orientation: "h", x: 0, y: -0.3, yanchor: "top", font: { size: 11, color: theme.text },
+        bgcolor: "rgba(0,0,0,0)" },
+      xaxis: axis(theme, { range: [0.5, run.T + 0.5], zeroline: false, title: { text: "time step t" } }),
+      yaxis: axis(theme, { type: "log", autorange: true, exponentformat: "power", autorangeoptions: LOG_CLIP,
+        title: { text: "mean over units (log scale)" } }),
+    }), config("gate-path"));
+  }
+
+  update() {
+    this.pending.extend(this.el);
+  }
+}
+
+export class GatesCharts {
+  constructor(container, pathEl, emptyNote) {
+    this.container = container;
+    this.emptyNote = emptyNote;
+    this.path = new PathPanel(this, pathEl);
+    this.byCell = new Map();
+    this.charts = [];
+    this.panels = [];
+    this.run = null;
+  }
+
+  begin(run, theme) {
+    this.run = run;
+    this.theme = theme;
+    this.gated = run.models.filter((m) => m.cell === "lstm" || m.cell === "gru");
+    for (const [cell, c] of this.byCell) {
+      if (!this.gated.some((m) => m.cell === cell)) {
+        c.purge();
+        this.byCell.delete(cell);
+      }
+    }
+    this.charts = this.gated.map((m) => {
+      let c = this.byCell.get(m.cell);
+      if (!c) this.byCell.set(m.cell, (c = new GatePanel(this, m)));
+      c.m = m;
+      c.reset();
+      return c;
+    });
+    this.container.replaceChildren(...this.charts.map((c) => c.el));
+    this.emptyNote.hidden = this.gated.length > 0;
+    this.path.el.hidden = this.gated.length === 0;
+    if (this.gated.length) {
+      this.path.reset();
+      this.panels = [...this.charts, this.path];
+    } else {
+      this.path.purge();
+      this.panels = [];
+    }
+  }
+
+  sync(p) {
+    if (!this.run || !this.gated.length) return;
+    const T = this.run.T;
+    for (const c of this.charts) c.sync(Math.min(p, T));
+    this.path.sync(Math.max(0, p - T));
+  }
+
+  setTheme(theme) {
+    this.theme = theme;
+    for (const panel of this.panels) panel.invalidate();
+  }
+
+  clear() {
+    for (const c of this.byCell.values()) c.purge();
+    this.byCell.clear();
+    this.charts = [];
+    this.panels = [];
+    this.container.replaceChildren();
+    this.path.purge();
+    this.path.el.hidden = true;
+    this.emptyNote.hidden = true;
+    this.run = null;
+  }
+}
+
+// --------------------------------------------------------------------------------------------
+// 6. Why: φ and φ' of sigmoid and tanh (γ = sup φ' marked), and a histogram of this run's
+// pre-activations z_t of each vanilla RNN over it — how saturated its units were.
+
+const Z_MIN = -8;
+const Z_MAX = 8;
+const BIN = 0.25;
+const NBINS = Math.round((Z_MAX - Z_MIN) / BIN);
+
+const sigmoid = (z) => 1 / (1 + Math.exp(-z));
+const PHI = {
+  sigmoid: { f: sigmoid, d: (z) => sigmoid(z) * (1 - sigmoid(z)), gamma: 0.25, sym: "σ" },
+  tanh: { f: Math.tanh, d: (z) => 1 - Math.tanh(z) ** 2, gamma: 1, sym: "tanh" },
+  relu: { f: (z) => Math.max(z, 0), d: (z) => (z > 0 ? 1 : 0), gamma: 1, sym: "relu" },
+};
+
+export class WhyChart extends Panel {
+  constructor(el, statsEl) {
+    super(el);
+    this.statsEl = statsEl;
+    this.run = null;
+    this.panels = [this];
+  }
+
+  /** @param run a RunData, or null for the curves alone (before any run) */
+  begin(run, theme) {
+    this.run = run;
+    this.theme = theme;
+    this.rnns = run ? run.models.filter((m) => m.cell === "rnn") : [];
+    this.hist = this.rnns.map(() => ({ counts: new Array(NBINS).fill(0), below: 0, above: 0, nonfinite: 0, n: 0, dsum: 0, saturated: 0 }));
+    this.shown = 0;
+    this.invalidate();
+  }
+
+  setTheme(theme) {
+    this.theme = theme;
+    this.invalidate();
+  }
+
+  traces() {
+    const { theme } = this;
+    const zs = seq(321, (k) => Z_MIN + (k * (Z_MAX - Z_MIN)) / 320);
+    const names = ["sigmoid", "tanh"];
+    if (this.rnns.some((m) => m.activation === "relu")) names.push("relu");
+    const out = [];
+    for (const name of names) {
+      const a = PHI[name];
+      const colour = theme.models[`rnn-${name}`];
+      if (name !== "relu") {
+        out.push({
+          type: "scatter", mode: "lines", x: zs, y: zs.map(a.f), name: `${a.sym}(z)`,
+          line: { color: colour, width: 2 }, legendgroup: name,
+          hovertemplate: `${a.sym}(%{x:.2f}) = %{y:.3f}<extra></extra>`,
+        });
+      }
+      out.push({
+        type: "scatter", mode: "lines", x: zs, y: zs.map(a.d), name: `${a.sym}′(z)`,
+        line: { color: colour, width: 2, dash: "dash" }, legendgroup: name,
+        hovertemplate: `${a.sym}′(%{x:.2f}) = %{y:.3f}<extra></extra>`,
+      });
+    }
+    this.firstBar = out.length;
+    const centres = seq(NBINS, (k) => Z_MIN + (k + 0.5) * BIN);
+    this.rnns.forEach((m, j) => {
+      out.push({
+        type: "bar", x: centres, y: this.density(this.hist[j]), width: BIN, yaxis: "y2",
+        name: `z<sub>t</sub> of ${m.label}`, marker: { color: theme.models[modelKey(m)], line: { width: 0 } },
+        opacity: 0.38, hovertemplate: `${m.label}<br>z ∈ [%{x:.2f} ± 0.125]<br>density %{y:.3f}<extra></extra>`,
+      });
+    });
+    return out;
+  }
+
+  layout() {
+    const { theme } = this;
+    const line = (y, colour) => ({
+      type: "line", xref: "paper", x0: 0, x1: 1, yref: "y", y0: y, y1: y,
+      line: { color: colour, width: 1, dash: "dot" },
+    });
+    return baseLayout(theme, {
+      height: 330,
+      margin: { l: 52, r: 56, t: 10, b: 70 },
+      barmode: "overlay",
+      bargap: 0,
+      uirevision: "why",
+      legend: { orientation: "h", x: 0, y: -0.22, yanchor: "top", font: { size: 11, color: theme.text },
+        bgcolor: "rgba(0,0,0,0)" },
+      xaxis: axis(theme, { range: [Z_MIN, Z_MAX], zeroline: false, title: { text: "pre-activation z", standoff: 4 } }),
+      yaxis: axis(theme, { range: [-1.08, 1.12], zeroline: true, title: { text: "φ(z), φ′(z)" } }),
+      yaxis2: axis(theme, { overlaying: "y", side: "right", rangemode: "tozero", showgrid: false, zeroline: false,
+        tickmode: "auto", title: { text: "share of z<sub>t</sub> (density)" } }),
+      shapes: [line(0.25, theme.models["rnn-sigmoid"]), line(1, theme.models["rnn-tanh"])],
+      annotations: [
+        { x: Z_MAX, y: 0.25, xanchor: "right", yanchor: "bottom", showarrow: false,
+          text: "γ = sup σ′ = 1/4", font: { size: 11, color: theme.models["rnn-sigmoid"] } },
+        { x: Z_MIN, y: 1, xanchor: "left", yanchor: "bottom", showarrow: false,
+          text: "γ = sup tanh′ = 1", font: { size: 11, color: theme.models["rnn-tanh"] } },
+      ],
+    });
+  }
+
+  density(h) {
+    const total = h.n || 1;
+    return h.counts.map((c) => c / total / BIN);
+  }
+
+  addStep(t, sign) {
+    this.rnns.forEach((m, j) => {
+      const z = this.run.fwd[m.index].pre?.[t - 1];
+      if (!z) return;
+      const h = this.hist[j];
+      const a = PHI[m.activation] || PHI.tanh;
+      for (const x of z) {
+        h.n += sign;
+        if (x === null) {
+          h.nonfinite += sign;
+          continue;
+        }
+        const d = a.d(x);
+        h.dsum += sign * d;
+        if (d < 0.1 * a.gamma) h.saturated += sign;
+        if (x < Z_MIN) h.below += sign;
+        else if (x >= Z_MAX) h.above += sign;
+        else h.counts[Math.floor((x - Z_MIN) / BIN)] += sign;
+      }
+    });
+  }
+
+  sync(p) {
+    if (!this.run || !this.rnns.length) return;
+    const f = Math.min(p, this.run.T);
+    if (f === this.shown) return;
+    if (f > this.shown) for (let t = this.shown + 1; t <= f; t++) this.addStep(t, +1);
+    else for (let t = this.shown; t > f; t--) this.addStep(t, -1);
+    this.shown = f;
+    this.dirty = true;
+  }
+
+  build() {
+    Plotly.react(this.el, this.traces(), this.layout(), config("why-activations"));
+    this.renderStats();
+  }
+
+  update() {
+    const idx = this.rnns.map((_, j) => this.firstBar + j);
+    if (idx.length) Plotly.restyle(this.el, { y: this.hist.map((h) => this.density(h)) }, idx);
+    this.renderStats();
+  }
+
+  renderStats() {
+    const el = this.statsEl;
+    el.replaceChildren();
+    if (!this.run) {
+      el.textContent = "Run to see where this run's pre-activations fall on these curves.";
+      return;
+    }
+    if (!this.rnns.length) {
+      el.textContent = "No vanilla RNN in this run, so there are no pre-activations to show.";
+      return;
+    }
+    for (const [j, m] of this.rnns.entries()) {
+      const h = this.hist[j];
+      const a = PHI[m.activation] || PHI.tanh;
+      const li = document.createElement("li");
+      const sw = document.createElement("span");
+      sw.className = "swatch";
+      sw.dataset.model = modelKey(m);
+      li.append(sw);
+      const finite = h.n - h.nonfinite;
+      if (!h.n) {
+        li.append(`${m.label}: waiting for the forward sweep.`);
+      } else {
+        const mean = finite ? h.dsum / finite : NaN;
+        const off = h.below + h.above;
+        const pct = (x) => `${(100 * x / h.n).toFixed(x && x / h.n < 0.001 ? 2 : 1)}%`;
+        let text = `${m.label}: mean ${a.sym}′(z) = ${Number.isFinite(mean) ? mean.toFixed(3) : "—"} ` +
+          `(γ = ${a.gamma === 0.25 ? "1/4" : a.gamma}); ${pct(h.saturated)} saturated (${a.sym}′ < γ/10)`;
+        if (off) text += `; ${pct(off)} of z off this chart (|z| > ${Z_MAX})`;
+        if (h.nonfinite) text += `; ${pct(h.nonfinite)} not finite`;
+        li.append(`${text}.`);
+      }
+      el.append(li);
+    }
+  }
+}

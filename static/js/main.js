@@ -1,0 +1,540 @@
+// Page wiring: controls ↔ URL state, Run / Pause / Step / Reset, the stream into a RunData,
+// the playback clock into the charts (one render per animation frame), errors in words,
+// keyboard shortcuts, exports and the light/dark theme.
+//
+// A URL that names any state key runs at once (autorun); a bare "/" waits for Run.
+
+import { FlowChart, GatesCharts, HeatmapChart, WhyChart } from "./charts.js";
+import { Player } from "./player.js";
+import { RunData } from "./run-data.js";
+import { rich } from "./format.js";
+import { ApiError, fetchMeta, streamRun } from "./stream-client.js";
+import { SummaryCards } from "./summary.js";
+import { onThemeChange, readTheme } from "./theme.js";
+import { DEFAULTS, parseState, requestBody, toSearch } from "./url-state.js";
+
+const $ = (selector) => document.querySelector(selector);
+const root = document.documentElement;
+const form = $("#controls");
+const ui = {
+  run: $("#run"), pause: $("#pause"), step: $("#step"), reset: $("#reset"), speed: $("#speed"),
+  scrubber: $("#scrubber"), scrubWrap: $(".scrubber-wrap"), position: $("#position"),
+  status: $("#status"), message: $("#message"), sigmaOn: $("#sigma_on"), sigmaRange: $("#sigma_max"),
+  sigmaNumber: $("#sigma_value"), jacobian: $("#jacobian"), settings: $("#settings"),
+  exportJson: $("#export-json"), exportCsv: $("#export-csv"), help: $("#help"), flowSub: $("#flow-sub"),
+};
+
+let theme = readTheme();
+const views = {
+  flow: new FlowChart($("#chart-flow"), $("#flow-note")),
+  hidden: new HeatmapChart($("#chart-hidden"), "hidden"),
+  grads: new HeatmapChart($("#chart-grads"), "grads"),
+  gates: new GatesCharts($("#gates-charts"), $("#chart-path"), $("#gates-empty")),
+  why: new WhyChart($("#chart-why"), $("#why-stats")),
+  summary: new SummaryCards($("#model-cards"), $("#headline")),
+};
+
+let run = null; // the RunData being shown
+let controller = null; // AbortController of the stream in flight
+let events = 0;
+let startedAt = 0;
+let finishedAt = 0;
+let streamEnded = false;
+let rendered = false;
+
+const player = new Player(render);
+
+// ---------------------------------------------------------------- controls <-> state <-> URL
+
+function checkedValue(name) {
+  return document.querySelector(`input[name="${name}"]:checked`)?.value;
+}
+
+function readControls() {
+  const f = form.elements;
+  return {
+    models: [...form.querySelectorAll('input[name="models"]:checked')].map((i) => i.value),
+    seq_len: f.seq_len.value,
+    hidden_size: f.hidden_size.value,
+    input: f.input.value,
+    init: f.init.value,
+    sigma_max: ui.sigmaOn.checked ? (ui.sigmaNumber.value.trim() || ui.sigmaRange.value) : "none",
+    forget_bias: f.forget_bias.value,
+    loss: checkedValue("loss") || DEFAULTS.loss,
+    seed: f.seed.value,
+    jacobian: ui.jacobian.checked ? "1" : "0",
+    speed: ui.speed.value,
+    view: checkedValue("view") || DEFAULTS.view,
+    x: checkedValue("x") || DEFAULTS.x,
+  };
+}
+
+function writeControls(state) {
+  const f = form.elements;
+  for (const box of form.querySelectorAll('input[name="models"]')) box.checked = state.models.includes(box.value);
+  f.seq_len.value = state.seq_len;
+  f.hidden_size.value = state.hidden_size;
+  f.input.value = state.input;
+  f.init.value = state.init;
+  const on = state.sigma_max !== "none";
+  ui.sigmaOn.checked = on;
+  ui.sigmaNumber.value = on ? state.sigma_max : "";
+  ui.sigmaRange.value = on && Number.isFinite(Number(state.sigma_max)) ? state.sigma_max : "1";
+  syncSigmaEnabled();
+  f.forget_bias.value = state.forget_bias;
+  for (const r of document.querySelectorAll('input[name="loss"]')) r.checked = r.value === state.loss;
+  f.seed.value = state.seed;
+  ui.jacobian.checked = state.jacobian === "1";
+  ui.speed.value = state.speed;
+  for (const r of document.querySelectorAll('input[name="view"]')) r.checked = r.value === state.view;
+  for (const r of document.querySelectorAll('input[name="x"]')) r.checked = r.value === state.x;
+  player.setSpeed(state.speed);
+  updateFlowSubtitle(state.view);
+}
+
+function syncSigmaEnabled() {
+  ui.sigmaRange.disabled = !ui.sigmaOn.checked;
+  ui.sigmaNumber.disabled = !ui.sigmaOn.checked;
+  ui.sigmaRange.closest(".sigma").classList.toggle("is-off", !ui.sigmaOn.checked);
+  if (ui.sigmaOn.checked && !ui.sigmaNumber.value) ui.sigmaNumber.value = ui.sigmaRange.value;
+}
+
+function syncUrl() {
+  const search = toSearch(readControls());
+  if (search !== location.search) history.replaceState(null, "", search);
+}
+
+function updateFlowSubtitle(view) {
+  ui.flowSub.replaceChildren(...rich(view === "jac"
+    ? "The spectral norm of the Jacobian ‖∂s_T/∂s_t‖_2 (s = h, or (h, c) for the LSTM) on a log scale. " +
+      "Dashed: the bound (γσ_{max})^{T−t} for each RNN. Dotted: 10⁻³."
+    : "‖∂L/∂h_t‖ for every t, one line per model, on a log scale. Dashed: the bound " +
+      "‖∂L/∂h_T‖·(γσ_{max})^{T−t} of Pascanu et al. (2013) for each RNN (loss at the last step)."));
+}
+
+// ---------------------------------------------------------------- messages and status
+
+function showMessage(text, actions = [], tone = "error") {
+  ui.message.hidden = false;
+  ui.message.dataset.tone = tone;
+  ui.message.querySelector(".message-text").textContent = text;
+  const box = ui.message.querySelector(".message-actions");
+  box.replaceChildren(...actions.map(({ label, onClick }) => {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.textContent = label;
+    b.addEventListener("click", onClick);
+    return b;
+  }));
+}
+
+function hideMessage() {
+  ui.message.hidden = true;
+}
+
+function setStatus(text) {
+  if (ui.status.textContent !== text) ui.status.textContent = text;
+}
+
+function setRunState(state) {
+  root.dataset.run = state;
+}
+
+function showError(e) {
+  const actions = [];
+  if (e instanceof ApiError && e.status === 422 && e.errors.some((x) => (x.loc || []).includes("include"))
+      && ui.jacobian.checked) {
+    actions.push({ label: "Run without the Jacobian norms", onClick: () => {
+      ui.jacobian.checked = false;
+      syncUrl();
+      startRun();
+    } });
+  }
+  if (e instanceof ApiError && (e.status === 503 || e.kind === "broken" || e.kind === "network")) {
+    actions.push({ label: "Try again", onClick: () => startRun() });
+  }
+  showMessage(e instanceof ApiError ? e.message : `Something went wrong in the page: ${e.message}`, actions);
+}
+
+// ---------------------------------------------------------------- running
+
+function showEmpty(empty) {
+  for (const el of document.querySelectorAll("[data-empty]")) {
+    if (el.id !== "gates-empty") el.hidden = !empty;
+  }
+}
+
+function beginViews(r) {
+  showEmpty(false);
+  const state = readControls();
+  views.flow.begin(r, theme, state.view, state.x);
+  views.hidden.begin(r, theme);
+  views.grads.begin(r, theme);
+  views.gates.begin(r, theme);
+  views.why.begin(r, theme);
+  views.summary.begin(r);
+}
+
+function clearViews() {
+  for (const view of [views.flow, views.hidden, views.grads, views.gates, views.summary]) view.clear();
+  views.why.begin(null, theme);
+  $("#model-cards").replaceChildren(emptyCardsNote());
+  showEmpty(true);
+  player.kick();
+}
+
+function emptyCardsNote() {
+  const p = document.createElement("p");
+  p.className = "chart-empty";
+  p.dataset.empty = "";
+  p.append(document.createElement("span"));
+  p.firstChild.textContent = "The summary of each model appears when the backward sweep ends.";
+  return p;
+}
+
+function stopStream() {
+  if (controller) controller.abort();
+  controller = null;
+}
+
+/** Start a run of the current controls; `paused` shows t = 1 and waits (Step from idle). */
+async function startRun({ paused = false } = {}) {
+  const state = readControls();
+  syncUrl();
+  hideMessage();
+  if (!state.models.length) {
+    showMessage("Choose at least one model to compare.", [], "info");
+    return;
+  }
+  stopStream();
+  const mine = new AbortController();
+  controller = mine;
+  // the run on screen stays until the new one starts (a refused request does not lose it)
+  rendered = false;
+  delete root.dataset.rendered;
+  let started = false; // did this request get as far as its `start` event?
+  setRunState("streaming");
+  setStatus("Starting the run…");
+  performance.clearMarks("gfl:run");
+  performance.clearMarks("gfl:rendered");
+  performance.mark("gfl:run");
+  startedAt = performance.now();
+  try {
+    await streamRun(requestBody(state), {
+      signal: mine.signal,
+      onEvent(name, data) {
+        if (mine !== controller) return;
+        if (name === "start") {
+          started = true;
+          run = new RunData(data);
+          events = 1;
+          streamEnded = false;
+          updateExports();
+          beginViews(run);
+          player.load(run.total, { playing: !paused });
+          if (paused) player.step(1);
+          return;
+        }
+        events += 1;
+        run.add(name, data);
+        player.setAvailable(run.available);
+      },
+    });
+    if (mine !== controller) return;
+    finishedAt = performance.now();
+    streamEnded = true;
+    controller = null;
+    setRunState("done");
+    player.finish();
+    updateExports();
+  } catch (e) {
+    if (e.name === "AbortError" || mine !== controller) return;
+    streamEnded = true;
+    controller = null;
+    setRunState("error");
+    player.finish();
+    updateExports();
+    showError(e);
+    setStatus(started ? `Stopped after ${events} events.`
+      : run ? "The run did not start; the charts still show the last one." : "The run did not start.");
+    if (!(e instanceof ApiError)) console.error(e); // a bug of the page itself
+  }
+}
+
+function reset() {
+  stopStream();
+  run = null;
+  player.clear();
+  clearViews();
+  hideMessage();
+  updateExports();
+  setRunState("idle");
+  delete root.dataset.rendered;
+  setStatus("Reset. Press Run (or Enter) to stream again.");
+}
+
+// ---------------------------------------------------------------- rendering (once per frame)
+
+const CHARTS = [views.flow, views.hidden, views.grads, views.gates, views.why];
+const FRAME_BUDGET_MS = 12;
+let turn = 0; // round robin over the panels, so that every chart gets its turn under load
+
+/**
+ * Draw dirty panels within the frame budget (at least one per frame): the headline chart
+ * first, then the others in turn. A panel that took c ms to draw waits 1.5·c ms before its
+ * next draw, so a slow machine gets fewer, larger updates instead of long frames. Returns
+ * true when some panels are left for a later frame.
+ */
+function drawPanels() {
+  const start = performance.now();
+  const others = [views.hidden, views.grads, views.gates, views.why].flatMap((v) => v.panels);
+  const order = [views.flow, ...others.slice(turn % (others.length || 1)), ...others.slice(0, turn % (others.length || 1))];
+  let drawn = 0;
+  let left = false;
+  for (const panel of order) {
+    if (!panel.dirty) continue;
+    const now = performance.now();
+    if (now < (panel.nextDrawAt || 0) || (drawn > 0 && now - start > FRAME_BUDGET_MS)) {
+      left = true;
+      continue;
+    }
+    panel.draw();
+    const done = performance.now();
+    panel.nextDrawAt = done + 1.5 * (done - now);
+    drawn += 1;
+    if (panel !== views.flow) turn = (others.indexOf(panel) + 1) % others.length;
+  }
+  return left || views.flow.dirty || others.some((panel) => panel.dirty);
+}
+
+function render(p, { playing }) {
+  if (run) {
+    for (const view of CHARTS) view.sync(p);
+    views.summary.sync(p);
+  }
+  const more = drawPanels();
+  root.dataset.settled = String(!more && !playing);
+  if (run && !more && !rendered && run.complete && p >= run.total) {
+    rendered = true;
+    performance.mark("gfl:rendered");
+    root.dataset.rendered = "true";
+  }
+  updateTransport(p, playing);
+  return more;
+}
+
+function updateTransport(p, playing) {
+  const total = run ? run.total : 0;
+  const available = run ? run.available : 0;
+  ui.scrubber.max = String(total);
+  ui.scrubber.value = String(p);
+  ui.scrubber.disabled = !run;
+  ui.scrubWrap.style.setProperty("--buffered", total ? `${(100 * available) / total}%` : "0%");
+  ui.scrubWrap.style.setProperty("--played", total ? `${(100 * p) / total}%` : "0%");
+  ui.pause.disabled = !run;
+  ui.reset.disabled = !run && !controller;
+  const ended = run && p >= total && (run.complete || streamEnded);
+  ui.pause.classList.toggle("is-paused", !!run && !playing);
+  ui.pause.querySelector(".label").textContent = !run || playing ? "Pause" : ended ? "Replay" : "Resume";
+  ui.pause.setAttribute("aria-pressed", String(!playing && !!run));
+
+  const where = run ? run.where(p) : { phase: "ready", t: 0 };
+  const pos = ui.position;
+  if (pos.dataset.p !== String(p) || pos.dataset.phase !== where.phase) {
+    pos.dataset.p = String(p);
+    pos.dataset.phase = where.phase;
+    pos.dataset.t = String(where.t);
+    pos.textContent = !run ? "ready" : where.phase === "forward" ? `forward · t = ${where.t} / ${run.T}`
+      : where.phase === "backward" ? `backward · t = ${where.t} / ${run.T}`
+        : where.phase === "summary" ? "done" : `t = 0 / ${run.T}`;
+  }
+  if (run) {
+    const received = run.available >= run.total ? "all frames received" : `${run.available} of ${run.total} steps received`;
+    let text;
+    if (root.dataset.run === "streaming") text = `Streaming… ${received}.`;
+    else if (root.dataset.run === "done") {
+      text = `Done: ${events} events in ${((finishedAt - startedAt) / 1000).toFixed(2)} s. ` +
+        (p < run.total ? "Playing back what arrived." : "Scrub the timeline or press ← → to revisit any step.");
+    } else text = ui.status.textContent;
+    setStatus(text);
+  }
+}
+
+// ---------------------------------------------------------------- exports
+
+function updateExports() {
+  const ok = !!run && (run.fwdCount > 0);
+  ui.exportJson.disabled = !ok;
+  ui.exportCsv.disabled = !ok;
+}
+
+function download(text, type, name) {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+function exportName(ext) {
+  const c = run.config;
+  return `gradient-flow-lab_T${c.seq_len}_H${c.hidden_size}_seed${c.seed}${run.complete ? "" : "_partial"}.${ext}`;
+}
+
+// ---------------------------------------------------------------- σ_max marks (1/γ)
+
+function placeSigmaMarks(activations) {
+  const box = $("#sigma-mark-labels");
+  const min = Number(ui.sigmaRange.min);
+  const max = Number(ui.sigmaRange.max);
+  const marks = [];
+  for (const a of activations) {
+    if (!["sigmoid", "tanh"].includes(a.name) || !(a.gamma > 0)) continue;
+    marks.push({ value: 1 / a.gamma, name: a.name });
+  }
+  box.replaceChildren(...marks.map(({ value, name }) => {
+    const span = document.createElement("span");
+    span.className = `mark c-${name}`;
+    const frac = (value - min) / (max - min);
+    span.style.setProperty("--at", String(frac));
+    span.textContent = `${Number(value.toPrecision(3))} · ${name}`;
+    span.title = `1/γ for ${name}: the critical σ_max`;
+    return span;
+  }));
+  const list = $("#sigma-marks");
+  list.replaceChildren(...marks.map(({ value, name }) => {
+    const o = document.createElement("option");
+    o.value = String(value);
+    o.label = `1/γ ${name}`;
+    return o;
+  }));
+}
+
+// ---------------------------------------------------------------- events
+
+form.addEventListener("submit", (e) => {
+  e.preventDefault();
+  startRun();
+});
+form.addEventListener("input", (e) => {
+  if (e.target === ui.sigmaRange) ui.sigmaNumber.value = ui.sigmaRange.value;
+  if (e.target === ui.sigmaNumber && Number.isFinite(Number(ui.sigmaNumber.value))) ui.sigmaRange.value = ui.sigmaNumber.value;
+  if (e.target === ui.sigmaOn) syncSigmaEnabled();
+  syncUrl();
+});
+form.addEventListener("change", syncUrl);
+
+$("#seed-random").addEventListener("click", () => {
+  form.elements.seed.value = String(crypto.getRandomValues(new Uint32Array(1))[0]);
+  syncUrl();
+});
+$("#defaults").addEventListener("click", () => {
+  writeControls({ ...DEFAULTS, models: [...DEFAULTS.models] });
+  syncUrl();
+});
+
+ui.pause.addEventListener("click", () => {
+  if (run) player.toggle();
+});
+ui.step.addEventListener("click", () => {
+  if (!run && !controller) startRun({ paused: true });
+  else player.step(1);
+});
+ui.reset.addEventListener("click", reset);
+ui.speed.addEventListener("change", () => {
+  player.setSpeed(ui.speed.value);
+  syncUrl();
+});
+ui.scrubber.addEventListener("input", () => player.seek(Number(ui.scrubber.value)));
+
+for (const r of document.querySelectorAll('input[name="view"], input[name="x"]')) {
+  r.addEventListener("change", () => {
+    const s = readControls();
+    updateFlowSubtitle(s.view);
+    views.flow.setMode(s.view, s.x);
+    player.kick();
+    syncUrl();
+  });
+}
+
+ui.exportJson.addEventListener("click", () => {
+  if (run) download(JSON.stringify(run.toJSON()), "application/json", exportName("json"));
+});
+ui.exportCsv.addEventListener("click", () => {
+  if (run) download(run.toCSV(), "text/csv", exportName("csv"));
+});
+
+for (const id of ["#help-open", "#help-open-2"]) $(id).addEventListener("click", () => ui.help.showModal());
+
+// Transport buttons keep the focus where it was when clicked with a pointer, so that Space
+// and the arrows go on controlling playback (a keyboard user still tabs to them as usual).
+for (const b of [ui.run, ui.pause, ui.step, ui.reset]) b.addEventListener("mousedown", (e) => e.preventDefault());
+
+const SHORTCUTS = {
+  " ": () => (run ? player.toggle() : startRun()),
+  k: () => run && player.toggle(),
+  ArrowRight: () => ui.step.click(),
+  l: () => ui.step.click(),
+  ArrowLeft: () => run && player.step(-1),
+  j: () => run && player.step(-1),
+  Home: () => run && player.seek(0),
+  End: () => run && player.seek(run.available),
+  Enter: () => startRun(),
+  r: () => startRun(),
+  Escape: () => reset(),
+  v: () => {
+    const next = checkedValue("view") === "jac" ? "grad" : "jac";
+    const radio = document.querySelector(`input[name="view"][value="${next}"]`);
+    radio.checked = true;
+    radio.dispatchEvent(new Event("change", { bubbles: true }));
+  },
+  "?": () => ui.help.showModal(),
+};
+
+document.addEventListener("keydown", (e) => {
+  if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || ui.help.open) return;
+  const t = e.target;
+  // a focused control keeps its own keys: typing, toggling, choosing, Enter submits the form
+  if (t instanceof HTMLElement && (t.isContentEditable ||
+      t.matches("input, select, textarea, button, summary, a[href], .js-plotly-plot *"))) return;
+  const action = SHORTCUTS[e.key.length === 1 ? e.key.toLowerCase() : e.key] || SHORTCUTS[e.key];
+  if (!action) return;
+  e.preventDefault();
+  action();
+});
+
+onThemeChange((next) => {
+  theme = next;
+  for (const view of CHARTS) view.setTheme(theme);
+  player.kick();
+});
+
+// ---------------------------------------------------------------- start-up
+
+function init() {
+  const { state, hasState, problems } = parseState(location.search);
+  writeControls(state);
+  views.why.begin(null, theme);
+  player.kick();
+  if (problems.length) showMessage(`Some of the URL was not understood: ${problems.join("; ")}.`, [], "info");
+  fetchMeta().then((meta) => {
+    const lim = meta.limits || {};
+    if (lim.seq_len_max) form.elements.seq_len.max = String(lim.seq_len_max);
+    if (lim.hidden_size_max) form.elements.hidden_size.max = String(lim.hidden_size_max);
+    form.elements.seq_len.title += ` — at most ${lim.seq_len_max}`;
+    form.elements.hidden_size.title += ` — at most ${lim.hidden_size_max}`;
+    placeSigmaMarks(meta.activations || []);
+  }).catch((e) => {
+    placeSigmaMarks([{ name: "sigmoid", gamma: 0.25 }, { name: "tanh", gamma: 1 }]);
+    showMessage(e.message || "Could not read the server's limits.");
+  });
+  if (hasState) {
+    if (window.matchMedia("(max-width: 760px)").matches) ui.settings.open = false;
+    startRun();
+  }
+}
+
+init();

@@ -1,0 +1,111 @@
+// Playback clock: plays the frames received so far at a chosen speed (steps per second, or
+// "max"), with pause, single steps and seeking. One requestAnimationFrame loop; each tick hands
+// the integer position p (0..total) to `render(p, info)`, which returns true when it still has
+// deferred work (a heavy redraw put off to a later frame).
+
+export class Player {
+  constructor(render) {
+    this.render = render;
+    this.total = 0; // 2T
+    this.available = 0; // steps whose frames have all arrived
+    this.target = 0; // fractional position the clock is heading to
+    this.p = 0; // integer position shown
+    this.playing = false;
+    this.final = false; // no more frames will arrive (done, error or abort)
+    this.speed = 250; // steps per second; Infinity = max
+    this.raf = 0;
+    this.last = 0;
+    this.tick = this.tick.bind(this);
+  }
+
+  load(total, { playing }) {
+    this.total = total;
+    this.available = 0;
+    this.target = 0;
+    this.p = 0;
+    this.playing = playing;
+    this.final = false;
+    this.last = performance.now();
+    this.kick();
+  }
+
+  /** No more frames will arrive: playback stops at the last one instead of waiting. */
+  finish() {
+    this.final = true;
+    this.kick();
+  }
+
+  clear() {
+    this.total = 0;
+    this.available = 0;
+    this.target = 0;
+    this.p = 0;
+    this.playing = false;
+    this.kick();
+  }
+
+  setAvailable(n) {
+    if (n === this.available) return;
+    this.available = n;
+    this.kick();
+  }
+
+  setSpeed(speed) {
+    this.speed = speed === "max" ? Infinity : Number(speed);
+  }
+
+  get ended() {
+    return this.total > 0 && this.p >= this.total;
+  }
+
+  play() {
+    if (this.ended) this.target = 0; // play again from the start
+    this.playing = true;
+    this.last = performance.now();
+    this.kick();
+  }
+
+  pause() {
+    this.playing = false;
+    this.target = this.p;
+    this.kick();
+  }
+
+  toggle() {
+    if (this.playing) this.pause();
+    else this.play();
+  }
+
+  /** Exactly one time step forwards (+1) or backwards (−1); pauses playback. A step beyond the
+   * frames received so far is kept and shown as soon as they arrive. */
+  step(delta = 1) {
+    this.playing = false;
+    const from = Math.max(Math.floor(this.target), this.p);
+    this.target = Math.min(this.total, Math.max(0, (delta > 0 ? from : this.p) + delta));
+    this.kick();
+  }
+
+  seek(position) {
+    this.playing = false;
+    this.target = Math.max(0, Math.min(this.available, Math.round(position)));
+    this.kick();
+  }
+
+  kick() {
+    if (!this.raf) this.raf = requestAnimationFrame(this.tick);
+  }
+
+  tick(now) {
+    this.raf = 0;
+    const dt = Math.min(250, Math.max(0, now - this.last)); // a hidden tab does not jump ahead
+    this.last = now;
+    if (this.playing) {
+      this.target = this.speed === Infinity ? this.available
+        : Math.min(this.available, this.target + (dt / 1000) * this.speed);
+      if (this.target >= this.available && (this.available >= this.total || this.final)) this.playing = false;
+    }
+    this.p = Math.min(Math.floor(this.target), this.available);
+    const more = this.render(this.p, { playing: this.playing });
+    if (more || (this.playing && this.p < this.total)) this.kick();
+  }
+}

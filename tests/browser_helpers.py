@@ -1,0 +1,130 @@
+"""Helpers for the browser tests: an offline page that records what went wrong, and probes
+that read what the charts actually drew (Plotly's calcdata, not the page's own arrays)."""
+
+from dataclasses import dataclass, field
+from urllib.parse import urlparse
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
+
+
+@dataclass
+class Recorder:
+    """Failed requests, blocked (non-local) requests, console errors and page errors."""
+
+    failed: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+
+    def problems(self, allow_console: tuple[str, ...] = ()) -> list[str]:
+        console = [m for m in self.console_errors if not any(a in m for a in allow_console)]
+        return (
+            [f"failed request: {u}" for u in self.failed]
+            + [f"blocked request: {u}" for u in self.blocked]
+            + [f"console error: {m}" for m in console]
+            + [f"page error: {m}" for m in self.page_errors]
+        )
+
+
+def offline_page(context, *, width=1280, height=800, scheme="light"):
+    """A new page where every request that is not to this machine is aborted (and recorded),
+    with failed requests, console errors and page errors recorded. The tests' pages share one
+    browser context, so plotly.min.js is compiled once rather than per test."""
+    page = context.new_page()
+    page.set_viewport_size({"width": width, "height": height})
+    page.emulate_media(color_scheme=scheme)
+    rec = Recorder()
+
+    def route(r):
+        host = urlparse(r.request.url).hostname or ""
+        if r.request.url.startswith(("data:", "blob:")) or host in LOCAL_HOSTS:
+            r.continue_()
+        else:
+            rec.blocked.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.on("requestfailed", lambda r: rec.failed.append(f"{r.url} ({r.failure})"))
+    page.on("console", lambda m: rec.console_errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: rec.page_errors.append(str(e)))
+    return page, rec
+
+
+def wait_rendered(page, timeout=30_000):
+    """Until the run is complete and every view has drawn its last frame."""
+    page.wait_for_function("document.documentElement.dataset.rendered === 'true'", timeout=timeout)
+
+
+def wait_settled(page, p: int, timeout=15_000):
+    """Until the playback position is p and every panel has been drawn."""
+    page.wait_for_function(
+        """(p) => document.getElementById('position').dataset.p === String(p)
+                 && document.documentElement.dataset.settled === 'true'""",
+        arg=p,
+        timeout=timeout,
+    )
+
+
+def position(page) -> dict:
+    return page.evaluate("""() => { const d = document.getElementById('position').dataset;
+        return {p: Number(d.p), phase: d.phase, t: Number(d.t)}; }""")
+
+
+# What each chart drew: line lengths from the figure, heatmap columns from Plotly's calcdata.
+PROBE = r"""
+() => {
+  const drawn = (v) => v !== null && v !== undefined && !Number.isNaN(v);
+  const flow = document.getElementById('chart-flow');
+  const lines = (flow.data || []).filter((d) => d.mode === 'lines' && d.showlegend !== false)
+    .map((d) => ({ name: d.name, n: d.x.length, y: d.y }));
+  const byName = (suffix) => (flow.data || []).filter((d) => d.name.endsWith(suffix))
+    .map((d) => ({ name: d.name, n: d.x.length }));
+  // the markers for values a log axis cannot draw: "<model>: overflow" / "<model>: underflow"
+  const marks = {};
+  const m = (flow.data || []).find((d) => d.name === 'not drawable on a log axis');
+  (m ? m.text : []).forEach((text, k) => {
+    const key = `${text.split('<br>')[0]}: ${m.marker.symbol[k].startsWith('x') ? 'overflow' : 'underflow'}`;
+    marks[key] = (marks[key] || 0) + 1;
+  });
+  const heat = (id) => [...document.querySelectorAll(`#${id} .heat-chart`)].map((el) => {
+    const z = el.calcdata?.[0]?.[0]?.z || [];
+    const cols = z.length ? z[0].length : 0;
+    let filled = 0;
+    for (let k = 0; k < cols; k++) if (z.some((row) => drawn(row[k]))) filled += 1;
+    const special = el.calcdata?.[1]?.[0]?.z;
+    let specialCols = 0;
+    if (el._fullData?.[1]?.visible === true && special) {
+      for (let k = 0; k < special[0].length; k++) if (special.some((row) => drawn(row[k]))) specialCols += 1;
+    }
+    return { units: z.length, cols, filled, specialCols,
+      label: el.parentElement.querySelector('.heat-label').textContent };
+  });
+  const gates = [...document.querySelectorAll('#gates-charts .js-plotly-plot')].map((el) =>
+    el.data.map((d) => ({ name: d.name, n: d.x.length })));
+  const path = document.getElementById('chart-path');
+  const why = document.getElementById('chart-why');
+  return {
+    yType: flow._fullLayout?.yaxis?.type,
+    yTitle: flow._fullLayout?.yaxis?.title?.text,
+    xTitle: flow._fullLayout?.xaxis?.title?.text,
+    paper: flow._fullLayout?.paper_bgcolor,
+    lines,
+    bounds: byName(': bound'),
+    marks,
+    hidden: heat('chart-hidden'),
+    grads: heat('chart-grads'),
+    gates,
+    path: path.data ? path.data.map((d) => ({ name: d.name, n: d.x.length })) : [],
+    bars: (why.data || []).filter((d) => d.type === 'bar')
+      .map((d) => ({ name: d.name, mass: d.y.reduce((a, b) => a + b, 0) * 0.25 })),
+    cards: [...document.querySelectorAll('#model-cards .model-card')].map((c) => ({
+      model: c.dataset.model, final: c.classList.contains('is-final'), text: c.textContent })),
+    headline: document.getElementById('headline').textContent,
+  };
+}
+"""
+
+
+def probe(page) -> dict:
+    return page.evaluate(PROBE)
