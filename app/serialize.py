@@ -10,7 +10,6 @@ from collections.abc import Iterator
 import numpy as np
 import orjson
 from fastapi.responses import Response
-from fastapi.sse import format_sse_event
 
 from core.run import (
     BackwardFrame,
@@ -120,13 +119,16 @@ def frame_event(frame: Frame, config: dict, include: set[str]) -> tuple[str, dic
 
 
 class EventEncoder:
-    """SSE wire format with increasing ids (0, 1, 2, …), encoded by FastAPI's `format_sse_event`."""
+    """SSE wire format with increasing ids (0, 1, 2, …): the bytes that FastAPI's
+    `format_sse_event` writes, built directly. orjson never writes a raw newline (it escapes
+    them inside strings), so every payload is one `data:` line; skipping the str round trip
+    halves the encoding cost of a large stream."""
 
     def __init__(self):
         self.next_id = 0
 
     def __call__(self, event: str, data) -> bytes:
-        out = format_sse_event(data_str=dumps(data).decode(), event=event, id=str(self.next_id))
+        out = b"event: %s\ndata: %s\nid: %d\n\n" % (event.encode(), dumps(data), self.next_id)
         self.next_id += 1
         return out
 

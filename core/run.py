@@ -30,6 +30,7 @@ from core.init import InitSpec, init_params, recurrent_sigma_max
 from core.inputs import make_inputs
 
 CELL_STREAMS = {"rnn": 1, "lstm": 2, "gru": 3}
+STEPS_PER_BLOCK = 16  # time steps computed under one np.errstate before their frames are yielded
 DATA_STREAM = 0
 
 
@@ -128,7 +129,8 @@ def model_info(cell: Cell) -> ModelInfo:
 
 
 def run(spec: RunSpec) -> Iterator[Frame]:
-    """The frames of a run, computed lazily (see the module doc)."""
+    """The frames of a run, computed lazily (see the module doc), STEPS_PER_BLOCK time steps
+    at a time."""
     cells, params, X, Y = build(spec)
     T = spec.seq_len
     with np.errstate(all="ignore"):  # the input projections may overflow: a result, not a warning
@@ -136,17 +138,19 @@ def run(spec: RunSpec) -> Iterator[Frame]:
                   for c, P in zip(cells, params, strict=True)]
     yield StartFrame([model_info(c) for c in cells], X, Y, params)
 
-    for t in range(1, T + 1):
+    for start in range(1, T + 1, STEPS_PER_BLOCK):
         with np.errstate(all="ignore"):
-            frames = [_forward_frame(i, sw, t) for i, sw in enumerate(sweeps)]
+            frames = [_forward_frame(i, sw, t) for t in range(start, min(start + STEPS_PER_BLOCK, T + 1))
+                      for i, sw in enumerate(sweeps)]
         yield from frames
 
     with np.errstate(all="ignore"):
         losses = [sw.loss() for sw in sweeps]
 
-    for t in range(T, 0, -1):
+    for start in range(T, 0, -STEPS_PER_BLOCK):
         with np.errstate(all="ignore"):
-            frames = [_backward_frame(i, sw, t) for i, sw in enumerate(sweeps)]
+            frames = [_backward_frame(i, sw, t) for t in range(start, max(start - STEPS_PER_BLOCK, 0), -1)
+                      for i, sw in enumerate(sweeps)]
         yield from frames
 
     for i, sw in enumerate(sweeps):
@@ -177,7 +181,7 @@ def _summary_frame(i: int, sw: Sweep, loss: float) -> SummaryFrame:
     activation = getattr(cell, "activation", None)
     bound = analysis.pascanu_bound(activation.gamma, sigma, T) if activation else None
 
-    preact = [c[1] for c in sw.caches[1:]] if cell.name == "rnn" else None
+    preact = np.stack([c[1] for c in sw.caches[1:]]) if cell.name == "rnn" else None
     step, phase = analysis.first_nonfinite_forward(sw.H_all[1:], sw.Y, loss, preact), "forward"
     if step is None:  # a non-finite ∂L/∂h_t has a non-finite norm
         candidates = [(analysis.last_nonfinite(grad_norm), "backward")]
