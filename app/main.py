@@ -3,6 +3,7 @@
 import logging
 
 from fastapi import FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
@@ -10,6 +11,8 @@ from app import __version__, errors
 from app.limits import BodySizeLimit, RunLimiter
 from app.paths import STATIC, TEMPLATES
 from app.routers import meta, pages, runs, train
+from app.routers.pages import PLOTLY_VERSIONED
+from app.security import SecurityHeaders, asset_version
 from app.settings import Settings
 
 
@@ -32,8 +35,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(meta.router)
     app.include_router(runs.router)
     app.include_router(train.router)
+    static_prefix = f"/static/{asset_version(STATIC, __version__)}"
+    app.state.static_prefix = static_prefix
+    app.mount(static_prefix, StaticFiles(directory=STATIC), name="static-versioned")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    # outermost last: every response, a 413 included, gets the security headers
     app.add_middleware(BodySizeLimit, limit=settings.body_bytes_max)
+    app.add_middleware(GZipMiddleware, minimum_size=1000)  # SSE is left uncompressed
+    app.add_middleware(SecurityHeaders, immutable_prefixes=(static_prefix + "/", PLOTLY_VERSIONED))
     return app
 
 

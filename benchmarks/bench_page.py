@@ -32,6 +32,8 @@ import httpx
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+from browser_helpers import wait_for  # noqa: E402  (polls without eval: the page's CSP forbids it)
 
 SCENARIOS = [
     ("default request, speed max", "?speed=max"),
@@ -134,11 +136,11 @@ def main() -> None:
                 page = browser.new_page(viewport={"width": 1280, "height": 800})
                 page.add_init_script(PROBE)
                 page.goto(base + "/" + query)
-                page.wait_for_function("document.documentElement.dataset.rendered === 'true'", timeout=60_000)
+                wait_for(page, "document.documentElement.dataset.rendered === 'true'", timeout=60_000)
                 rows = []
                 for _ in range(args.repeat):
                     page.evaluate(CLICK)
-                    page.wait_for_function(
+                    wait_for(page,
                         "document.documentElement.dataset.rendered === 'true'", timeout=60_000
                     )
                     rows.append(page.evaluate(MEASURE))

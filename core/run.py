@@ -66,7 +66,7 @@ class ModelInfo:
     activation: str | None
 
 
-@dataclass
+@dataclass(slots=True)
 class StartFrame:
     models: list[ModelInfo]
     inputs: np.ndarray  # [T, B, D]
@@ -74,7 +74,7 @@ class StartFrame:
     params: list[Params]
 
 
-@dataclass
+@dataclass(slots=True)
 class ForwardFrame:
     model: int
     t: int
@@ -84,7 +84,7 @@ class ForwardFrame:
     preactivation: np.ndarray | None  # [H], RNN only: z = x_t W_xh + h_{t−1} W_hh + b_h
 
 
-@dataclass
+@dataclass(slots=True)
 class BackwardFrame:
     model: int
     t: int
@@ -93,7 +93,7 @@ class BackwardFrame:
     jacobian_norm: float | None  # ‖∂s_T/∂s_t‖₂, batch item 0
 
 
-@dataclass
+@dataclass(slots=True)
 class SummaryFrame:
     model: int
     loss: float

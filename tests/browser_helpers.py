@@ -1,6 +1,7 @@
 """Helpers for the browser tests: an offline page that records what went wrong, and probes
 that read what the charts actually drew (Plotly's calcdata, not the page's own arrays)."""
 
+import time
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
@@ -51,14 +52,30 @@ def offline_page(context, *, width=1280, height=800, scheme="light"):
     return page, rec
 
 
+def wait_for(page, expression: str, arg=None, timeout=30_000, interval=0.025):
+    """Poll `expression` (a JS expression or a function of `arg`) until it is truthy.
+
+    Playwright's own wait_for_function evaluates a string with eval() inside the page, which
+    the page's Content-Security-Policy (script-src 'self') forbids; page.evaluate goes
+    through the DevTools protocol and is not subject to it."""
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        if page.evaluate(expression, arg):
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout} ms waiting for: {expression}")
+        time.sleep(interval)
+
+
 def wait_rendered(page, timeout=30_000):
     """Until the run is complete and every view has drawn its last frame."""
-    page.wait_for_function("document.documentElement.dataset.rendered === 'true'", timeout=timeout)
+    wait_for(page, "document.documentElement.dataset.rendered === 'true'", timeout=timeout)
 
 
 def wait_settled(page, p: int, timeout=15_000):
     """Until the playback position is p and every panel has been drawn."""
-    page.wait_for_function(
+    wait_for(
+        page,
         """(p) => document.getElementById('position').dataset.p === String(p)
                  && document.documentElement.dataset.settled === 'true'""",
         arg=p,

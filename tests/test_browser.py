@@ -13,7 +13,15 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-from browser_helpers import CHROMIUM_ARGS, offline_page, position, probe, wait_rendered, wait_settled
+from browser_helpers import (
+    CHROMIUM_ARGS,
+    offline_page,
+    position,
+    probe,
+    wait_for,
+    wait_rendered,
+    wait_settled,
+)
 from conftest import need
 
 try:
@@ -60,9 +68,13 @@ def run_url(base: str, **state) -> str:
 
 
 def test_page_is_a_csp_ready_template(live_server):
-    html = httpx.get(live_server.url + "/").text
-    assert '<script type="module" src="/static/js/main.js' in html
-    assert '<script src="/vendor/plotly.min.js"></script>' in html
+    r = httpx.get(live_server.url + "/")
+    html = r.text
+    # assets under a content-versioned prefix (cached for a year), Plotly from the package
+    assert re.search(r'<script type="module" src="/static/[0-9a-f]{12}/js/main\.js"></script>', html)
+    assert re.search(r'<script src="/vendor/plotly-[0-9.]+\.min\.js"></script>', html)
+    csp = r.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-eval" not in csp
     # no inline scripts, no inline event handlers, nothing from another origin
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html)
     assert not re.search(r"\son[a-z]+\s*=", html)
@@ -72,7 +84,7 @@ def test_page_is_a_csp_ready_template(live_server):
 
 def test_load_offline_no_failed_request_no_console_error(page, live_server):
     page.goto(live_server.url + "/")
-    page.wait_for_function("document.getElementById('chart-why').data !== undefined")
+    wait_for(page, "document.getElementById('chart-why').data !== undefined")
     assert page.evaluate("typeof window.Plotly") == "object"
     assert page.locator("#position").text_content() == "ready"
     assert page.evaluate("document.documentElement.dataset.run") == "idle"
@@ -146,7 +158,7 @@ def test_step_pause_resume_and_scrubber(page, live_server):
     # resume slowly, pause, nothing moves, resume again
     page.select_option("#speed", "10")
     page.click("#pause")  # it reads "Resume" while paused
-    page.wait_for_function("Number(document.getElementById('position').dataset.p) >= 6")
+    wait_for(page, "Number(document.getElementById('position').dataset.p) >= 6")
     page.click("#pause")
     paused_at = position(page)["p"]
     page.wait_for_timeout(500)
@@ -154,7 +166,7 @@ def test_step_pause_resume_and_scrubber(page, live_server):
     assert page.locator("#pause .label").text_content() == "Resume"
     page.locator("main").click(position={"x": 5, "y": 5})  # the focus off the <select>
     page.keyboard.press("Space")
-    page.wait_for_function(f"Number(document.getElementById('position').dataset.p) > {paused_at}")
+    wait_for(page, f"Number(document.getElementById('position').dataset.p) > {paused_at}")
 
     # to the end at full speed, then scrub back into the backward sweep and the forward sweep
     page.select_option("#speed", "max")
@@ -180,7 +192,7 @@ def test_step_pause_resume_and_scrubber(page, live_server):
     assert all(c["final"] for c in probe(page)["cards"])
     # Reset clears the charts; Run starts again
     page.click("#reset")
-    page.wait_for_function("document.documentElement.dataset.run === 'idle'")
+    wait_for(page, "document.documentElement.dataset.run === 'idle'")
     assert probe(page)["lines"] == [] and probe(page)["hidden"] == []
     assert position(page)["phase"] == "ready"
 
@@ -266,7 +278,7 @@ def test_a_bad_value_shows_the_api_message(page, live_server):
     page.goto(live_server.url + "/")
     page.fill("#seq_len", "5000")
     page.click("#run")
-    page.wait_for_function("document.documentElement.dataset.run === 'error'")
+    wait_for(page, "document.documentElement.dataset.run === 'error'")
     detail = httpx.post(live_server.url + "/api/runs", json={"seq_len": 5000}).json()["detail"]
     message = page.locator("#message")
     assert message.is_visible()
@@ -276,9 +288,9 @@ def test_a_bad_value_shows_the_api_message(page, live_server):
     page.fill("#seq_len", "400")
     page.fill("#hidden_size", "128")
     page.click("#run")
-    page.wait_for_function("document.getElementById('message').textContent.includes('jacobian')")
+    wait_for(page, "document.getElementById('message').textContent.includes('jacobian')")
     page.get_by_role("button", name="Run without the Jacobian norms").click()
-    page.wait_for_function("document.documentElement.dataset.run === 'done'", timeout=30_000)
+    wait_for(page, "document.documentElement.dataset.run === 'done'", timeout=30_000)
     assert not page.is_checked("#jacobian") and "jacobian=0" in page.url
     assert page.locator("#message").is_hidden()
 
@@ -309,7 +321,7 @@ def test_busy_server_and_broken_streams_are_shown_in_words(page, live_server):
         }
     )
     page.click("#run")
-    page.wait_for_function("document.documentElement.dataset.run === 'error'")
+    wait_for(page, "document.documentElement.dataset.run === 'error'")
     text = page.locator("#message").text_content()
     assert "busy" in text and "Retry-After: 2 s" in text
 
@@ -319,7 +331,7 @@ def test_busy_server_and_broken_streams_are_shown_in_words(page, live_server):
         {"status": 200, "content_type": "text/event-stream", "body": "\n\n".join(head[:3]) + "\n\n"}
     )
     page.get_by_role("button", name="Try again").click()
-    page.wait_for_function("document.getElementById('message').textContent.includes('without finishing')")
+    wait_for(page, "document.getElementById('message').textContent.includes('without finishing')")
     assert page.evaluate("document.documentElement.dataset.run") == "error"
 
     answers.append(
@@ -330,7 +342,7 @@ def test_busy_server_and_broken_streams_are_shown_in_words(page, live_server):
         }
     )
     page.click("#run")
-    page.wait_for_function(
+    wait_for(page,
         "document.getElementById('message').textContent.includes('the run failed mid-way')"
     )
 
@@ -408,7 +420,7 @@ def test_charts_follow_a_switch_between_light_and_dark(page, live_server):
     wait_rendered(page)
     assert probe(page)["paper"] in ("#ffffff", "rgb(255, 255, 255)")
     page.emulate_media(color_scheme="dark")
-    page.wait_for_function(
+    wait_for(page,
         "() => !['#ffffff', 'rgb(255, 255, 255)']"
         ".includes(document.getElementById('chart-flow')._fullLayout.paper_bgcolor)"
         " && document.documentElement.dataset.settled === 'true'"

@@ -1,0 +1,143 @@
+"""Security and cache headers, compression, and the Dockerfile's promises."""
+
+import re
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.main import create_app
+from app.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def client():
+    return TestClient(create_app(Settings()))
+
+
+def static_prefix(client) -> str:
+    match = re.search(r'src="(/static/[0-9a-f]{12})/js/main\.js"', client.get("/").text)
+    assert match, "the page names its versioned asset prefix"
+    return match.group(1)
+
+
+REQUESTS = [
+    ("GET", "/", None),
+    ("GET", "/healthz", None),
+    ("GET", "/api/meta", None),
+    ("POST", "/api/runs", {"seq_len": 3}),
+    ("POST", "/api/runs", {"seq_len": 0}),  # 422
+    ("POST", "/api/runs/stream", {"seq_len": 3}),
+    ("GET", "/vendor/plotly.min.js", None),
+    ("GET", "/no/such/page", None),  # 404
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), REQUESTS, ids=[f"{m} {p}" for m, p, _ in REQUESTS])
+def test_every_response_carries_the_security_headers(client, method, path, body):
+    r = client.request(method, path, json=body)
+    csp = r.headers["content-security-policy"]
+    assert "default-src 'self'" in csp and "script-src 'self'" in csp
+    assert "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]  # no inline script
+    assert "http" not in csp  # no external origin
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert r.headers["referrer-policy"] == "no-referrer"
+    assert r.headers["x-frame-options"] == "DENY"
+
+
+def test_a_refused_oversized_body_carries_the_headers_too():
+    c = TestClient(create_app(Settings(body_bytes_max=100)))
+    r = c.post("/api/runs", content=b"{" + b" " * 200 + b"}", headers={"content-type": "application/json"})
+    assert r.status_code == 413
+    assert r.headers["x-content-type-options"] == "nosniff"
+
+
+def test_the_api_docs_get_a_policy_that_lets_swagger_load(client):
+    csp = client.get("/docs").headers["content-security-policy"]
+    assert "https://cdn.jsdelivr.net" in csp and "frame-ancestors 'none'" in csp
+
+
+def test_versioned_assets_are_cached_for_a_year_and_plain_ones_revalidated(client):
+    prefix = static_prefix(client)
+    for path in (f"{prefix}/js/main.js", f"{prefix}/css/page.css", f"{prefix}/js/charts.js"):
+        r = client.get(path)
+        assert r.status_code == 200, path
+        assert r.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert client.get("/static/js/main.js").headers["cache-control"] == "no-cache"
+    plotly_src = re.search(r'<script src="(/vendor/plotly-[^"]+)"', client.get("/").text).group(1)
+    r = client.get(plotly_src)
+    assert r.status_code == 200 and "immutable" in r.headers["cache-control"]
+    assert r.headers["content-type"].startswith("text/javascript")
+
+
+@pytest.mark.parametrize("path", ["/", "/vendor/plotly.min.js", "/api/meta"])
+def test_page_javascript_and_json_are_compressed(client, path):
+    r = client.get(path, headers={"accept-encoding": "gzip"})
+    assert r.headers.get("content-encoding") == "gzip", path
+
+
+def test_large_json_answers_are_compressed(client):
+    r = client.post("/api/runs", json={"seq_len": 200}, headers={"accept-encoding": "gzip"})
+    assert r.status_code == 200 and r.headers.get("content-encoding") == "gzip"
+
+
+def test_event_streams_are_not_compressed(client):
+    """Compressing SSE would hold frames back in the compressor's buffer."""
+    with client.stream("POST", "/api/runs/stream", json={"seq_len": 200},
+                       headers={"accept-encoding": "gzip"}) as r:
+        assert r.headers["content-type"].startswith("text/event-stream")
+        assert "content-encoding" not in r.headers
+
+
+def test_no_stack_trace_reaches_a_client():
+    app = create_app(Settings())
+
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("secret internals")
+
+    r = TestClient(app, raise_server_exceptions=False).get("/boom")
+    assert r.status_code == 500
+    assert "secret" not in r.text and "Traceback" not in r.text
+    assert r.json()["detail"]
+
+
+# --- the Dockerfile (no Docker engine here: read it, and CI replays its steps) ----------------
+
+DOCKERFILE = (ROOT / "Dockerfile").read_text()
+
+
+def instructions(name: str) -> list[str]:
+    """The arguments of every `name` instruction, continuation lines joined."""
+    joined = DOCKERFILE.replace("\\\n", " ")
+    return [line.split(None, 1)[1] for line in joined.splitlines() if line.startswith(name + " ")]
+
+
+def test_dockerfile_base_is_pinned_to_a_version():
+    (base,) = instructions("FROM")
+    assert re.fullmatch(r"python:\d+\.\d+\.\d+-slim-\w+", base), base
+
+
+def test_dockerfile_runs_as_a_non_root_user():
+    users = instructions("USER")
+    assert users and users[-1] not in ("root", "0")
+
+
+def test_dockerfile_installs_pinned_dependencies_and_has_a_healthcheck_and_a_command():
+    assert any("requirements.lock" in r for r in instructions("RUN"))
+    lock = (ROOT / "requirements.lock").read_text().splitlines()
+    pins = [line for line in lock if line and not line.startswith("#")]
+    assert pins and all("==" in line for line in pins)
+    assert instructions("EXPOSE") == ["8000"]
+    (health,) = instructions("HEALTHCHECK")
+    assert "/healthz" in health
+    (cmd,) = instructions("CMD")
+    assert "gradient-flow-lab" in cmd and "serve" in cmd
+
+
+def test_dockerignore_keeps_the_image_lean():
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {".git", ".venv", "tests"} <= set(ignored)
