@@ -3,11 +3,11 @@
 import logging
 
 from fastapi import FastAPI
-from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from app import __version__, errors
+from app.compression import Compression
 from app.limits import BodySizeLimit, RunLimiter
 from app.paths import STATIC, TEMPLATES
 from app.routers import meta, pages, runs, train
@@ -41,7 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # outermost last: every response, a 413 included, gets the security headers
     app.add_middleware(BodySizeLimit, limit=settings.body_bytes_max)
-    app.add_middleware(GZipMiddleware, minimum_size=1000)  # SSE is left uncompressed
+    app.add_middleware(Compression)  # page, assets, small JSON; not streams, not huge answers
     app.add_middleware(SecurityHeaders, immutable_prefixes=(static_prefix + "/", PLOTLY_VERSIONED))
     return app
 

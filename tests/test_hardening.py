@@ -79,9 +79,25 @@ def test_page_javascript_and_json_are_compressed(client, path):
     assert r.headers.get("content-encoding") == "gzip", path
 
 
-def test_large_json_answers_are_compressed(client):
+def test_json_answers_are_compressed_up_to_a_size_and_sent_plain_beyond(client):
     r = client.post("/api/runs", json={"seq_len": 200}, headers={"accept-encoding": "gzip"})
     assert r.status_code == 200 and r.headers.get("content-encoding") == "gzip"
+    big = {"seq_len": 1000, "hidden_size": 128, "include": ["hidden", "grads"]}  # ~5 MB of JSON
+    r = client.post("/api/runs", json=big, headers={"accept-encoding": "gzip"})
+    assert r.status_code == 200 and "content-encoding" not in r.headers
+    assert len(r.content) > 2_000_000
+
+
+def test_static_files_are_compressed_once_and_revalidation_still_works(client):
+    first = client.get("/vendor/plotly.min.js", headers={"accept-encoding": "gzip"})
+    again = client.get("/vendor/plotly.min.js", headers={"accept-encoding": "gzip"})
+    assert first.content == again.content and len(first.content) > 1_000_000
+    assert int(first.headers["content-length"]) < 2_000_000  # compressed on the wire
+    asset = client.get("/static/js/charts.js", headers={"accept-encoding": "gzip"})
+    assert asset.headers["content-encoding"] == "gzip"
+    r = client.get("/static/js/charts.js", headers={"accept-encoding": "gzip",
+                                                    "if-none-match": asset.headers["etag"]})
+    assert r.status_code == 304 and not r.content
 
 
 def test_event_streams_are_not_compressed(client):
