@@ -6,9 +6,11 @@ Output and loss (row vectors; S = {T} for at = "last", {1..T} for at = "all"):
 
 `Sweep` runs one model over one sequence: `forward_step(t)` for t = 1..T, then `loss()`,
 then `backward_step(t)` for t = T..1, then `param_grads()`. Each step composes the cell's
-`forward_core` / `backward_core`; what makes it fast is around the loop: all T input
-projections are one product before it, and every weight gradient is one product after
-it (`Xᵀ dAX`, `H_prevᵀ dAH`), not T small outer products inside it. `composed_bptt` is
+`forward_core` / `backward_core`; what makes it fast is around the loop: the input
+projections are one product per block of BLOCK steps, and every weight gradient is one
+product per block (`X_blockᵀ dAX_block`, `H_prevᵀ dAH_block`), not T small outer products.
+Blocks rather than the whole sequence: the [T, B, G·H] arrays of a long batched run are
+hundreds of MB, and making them costs more (fresh pages) than the products themselves. `composed_bptt` is
 the plain reference built from `Cell.step_forward` / `step_backward`; tests hold the two
 to the same numbers.
 
@@ -22,6 +24,8 @@ import numpy as np
 
 from core.cells import Cell, Params, State
 from core.spectral import TopSingularValue
+
+BLOCK = 64  # steps per input projection and per weight-gradient product
 
 
 def frobenius(x: np.ndarray) -> float:
@@ -103,20 +107,22 @@ class Sweep:
         loss: str = "mse",
         loss_scale: float | None = None,
     ):
-        T, B, D = X.shape
+        T, B, _ = X.shape
         H = P[cell.h_weight].shape[0]
         self.steps = np.arange(T)[loss_steps(loss_at, T)]  # 0-based indices of S
         self.cell, self.P, self.X, self.targets, self.loss_at = cell, P, X, targets, loss_at
         self.loss_kind, self.loss_scale = loss, loss_scale
         self.T, self.B, self.H = T, B, H
-        self.AX = cell.project(X.reshape(T * B, D), P).reshape(T, B, -1)  # all x_t W_x + b_x
+        self.AX_block = np.empty((0, B, cell.gates * H))  # x_t W_x + b_x for one block of steps
         if state0 is None:
             state0 = cell.zero_state(B, H)
         self.states = [[s] for s in state0]  # states[k][t] = component k of s_t, t = 0..T
         self.caches: list[tuple] = [()]  # caches[t] for t = 1..T
         self.dH: list[np.ndarray] = []  # ∂L/∂h_t, the total derivative, for t = T..1
-        self.dAX: list[np.ndarray] = []  # ∂L/∂ax_t for t = T..1
-        self.dAH: list[np.ndarray] = []  # ∂L/∂ah_t for t = T..1 (GRU only; else dAX)
+        # ∂L/∂ax_t and ∂L/∂ah_t of one block of steps, and the weight gradients summed so far
+        self.dAX_block = np.empty((BLOCK, B, cell.gates * H))
+        self.dAH_block = np.empty_like(self.dAX_block) if cell.h_bias is not None else self.dAX_block
+        self.grads = {name: np.zeros_like(p) for name, p in P.items()}
         self.grad_norm = np.zeros(T + 1)  # ‖∂L/∂h_t‖_F; index t
         self.jacobian = jacobian
         self.jacobian_norm = np.full(T + 1, np.nan) if jacobian else None
@@ -125,8 +131,11 @@ class Sweep:
     # --- forward ---------------------------------------------------------------------
     def forward_step(self, t: int) -> tuple[State, tuple]:
         """Step t (1-based): s_t from s_{t−1}. Returns (s_t, the step's cache)."""
+        k = (t - 1) % BLOCK
+        if k == 0:  # the input projections of steps t..t+BLOCK−1: one product
+            self.AX_block = self.cell.project(self.X[t - 1:t - 1 + BLOCK], self.P)
         state, cache = self.cell.forward_core(
-            self.AX[t - 1], tuple(s[t - 1] for s in self.states), self.P)
+            self.AX_block[k], tuple(s[t - 1] for s in self.states), self.P)
         for store, s in zip(self.states, state, strict=True):
             store.append(s)
         self.caches.append(cache)
@@ -162,11 +171,29 @@ class Sweep:
         self.grad_norm[t] = frobenius(dh)
         self.d_state, d_ax, d_ah = self.cell.backward_core((dh, *self.d_state[1:]), self.caches[t],
                                                            self.P)
-        self.dAX.append(d_ax)
-        self.dAH.append(d_ah)
+        k = (t - 1) % BLOCK
+        self.dAX_block[k] = d_ax
+        if self.dAH_block is not self.dAX_block:
+            self.dAH_block[k] = d_ah
+        if k == 0:
+            self._accumulate_weight_grads(t - 1, min(t - 1 + BLOCK, self.T))
         if self.jacobian:
             self._jacobian_step(t)
         return dh
+
+    def _accumulate_weight_grads(self, start: int, stop: int) -> None:
+        """Add the weight gradients of steps start+1..stop (0-based start:stop): one product per
+        weight for the whole block, `X_blockᵀ dAX_block` and `H_prevᵀ dAH_block`."""
+        cell, g, n = self.cell, self.grads, stop - start
+        dAX = self.dAX_block[:n].reshape(n * self.B, -1)
+        dAH = self.dAH_block[:n].reshape(n * self.B, -1)
+        X = self.X[start:stop].reshape(n * self.B, -1)
+        H_prev = np.stack(self.states[0][start:stop]).reshape(n * self.B, -1)
+        g[cell.x_weight] += X.T @ dAX
+        g[cell.h_weight] += H_prev.T @ dAH
+        g[cell.x_bias] += dAX.sum(axis=0)
+        if cell.h_bias is not None:
+            g[cell.h_bias] += dAH.sum(axis=0)
 
     def _jacobian_step(self, t: int) -> None:
         self.jacobian_norm[t] = np.exp(self.log_scale)
@@ -186,22 +213,11 @@ class Sweep:
             self.log_scale = -np.inf if sigma == 0 else np.nan
 
     def param_grads(self) -> Params:
-        """∂L/∂P for every parameter, after the backward sweep: one product per weight."""
-        cell, T, B = self.cell, self.T, self.B
-        X = self.X.reshape(T * B, -1)
-        H_prev = self.H_all[:T].reshape(T * B, -1)
-        dAX = np.stack(self.dAX[::-1]).reshape(T * B, -1)
-        dAH = dAX if cell.h_bias is None else np.stack(self.dAH[::-1]).reshape(T * B, -1)
-        idx = self.steps
+        """∂L/∂P for every parameter, after the backward sweep."""
+        B, idx = self.B, self.steps
         H_S = self.H_all[1:][idx].reshape(len(idx) * B, -1)
         dY_S = self.dY[idx].reshape(len(idx) * B, -1)
-        grads = {
-            cell.x_weight: X.T @ dAX,
-            cell.h_weight: H_prev.T @ dAH,
-            cell.x_bias: dAX.sum(axis=0),
-        }
-        if cell.h_bias is not None:
-            grads[cell.h_bias] = dAH.sum(axis=0)
+        grads = dict(self.grads)
         grads["W_hy"] = H_S.T @ dY_S
         grads["b_y"] = dY_S.sum(axis=0)
         return grads
