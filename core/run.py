@@ -292,7 +292,7 @@ def output_units(steps: int, B: int, H: int, O: int) -> float:
 
 # float64 numbers kept per step, batch item and hidden unit by a sweep (states, caches,
 # gradients, stacked copies), measured with tracemalloc at T = 200, B = 64, H = 64
-SWEEP_FLOATS_PER_UNIT = {"rnn": 8, "gru": 25, "lstm": 26}
+SWEEP_FLOATS_PER_UNIT = {"rnn": 6, "gru": 12, "lstm": 16}
 
 
 def sweep_memory_bytes(cell: str, T: int, B: int, D: int, H: int, O: int) -> float:
