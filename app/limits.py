@@ -3,7 +3,7 @@
 import threading
 
 import orjson
-from fastapi import HTTPException
+from fastapi import HTTPException, Request
 
 
 class RunLimiter:
@@ -31,6 +31,21 @@ class RunLimiter:
     def release(self) -> None:
         with self._lock:
             self.active -= 1
+
+
+def slot(limiter_name: str):
+    """A dependency that holds one slot of `app.state.<limiter_name>` for as long as the
+    response lasts (a stream included), or answers 503 when none is free."""
+
+    async def hold(request: Request):
+        limiter: RunLimiter = getattr(request.app.state, limiter_name)
+        limiter.acquire()
+        try:
+            yield
+        finally:
+            limiter.release()
+
+    return hold
 
 
 class BodySizeLimit:

@@ -3,6 +3,7 @@
 from fastapi import APIRouter, Body, Depends, Request
 from fastapi.sse import EventSourceResponse
 
+from app.limits import slot
 from app.resolve import resolve_run
 from app.schemas import RUN_EXAMPLES, ErrorSchema, RunRequest, RunResultSchema
 from app.serialize import EventEncoder, JSONResponse, encode_frames, run_result
@@ -25,14 +26,7 @@ def run_request(
     return resolve_run(body, request.app.state.settings)
 
 
-async def run_slot(request: Request):
-    """Holds one of the worker's run slots for as long as the response lasts."""
-    limiter = request.app.state.limiter
-    limiter.acquire()
-    try:
-        yield
-    finally:
-        limiter.release()
+run_slot = slot("limiter")
 
 
 @router.post(

@@ -3,6 +3,7 @@
 from fastapi import APIRouter, Body, Depends, Request
 from fastapi.sse import EventSourceResponse
 
+from app.limits import slot
 from app.resolve import resolve_train
 from app.routers.runs import ERRORS
 from app.schemas import TRAIN_EXAMPLES, TrainRequest
@@ -28,14 +29,7 @@ def train_request(
     return resolve_train(body, request.app.state.settings)
 
 
-async def train_slot(request: Request):
-    """Holds one of the worker's training slots for as long as the stream lasts."""
-    limiter = request.app.state.train_limiter
-    limiter.acquire()
-    try:
-        yield
-    finally:
-        limiter.release()
+train_slot = slot("train_limiter")
 
 
 @router.post("/train/stream", responses={**SSE_DOC, **ERRORS}, dependencies=[Depends(train_slot)])
