@@ -1,6 +1,9 @@
 """The ASGI application: `uvicorn app.main:app`."""
 
 import logging
+import signal
+import threading
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -16,16 +19,43 @@ from app.security import SecurityHeaders, asset_version
 from app.settings import Settings
 
 
+def drain_on_signals(draining: threading.Event) -> None:
+    """On SIGTERM or SIGINT, set `draining` (running streams end with an `error` event that
+    says so) and pass the signal on to uvicorn, which stops accepting and waits for them."""
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        previous = signal.getsignal(sig)
+
+        def handler(signum, frame, previous=previous):
+            draining.set()
+            if callable(previous):
+                previous(signum, frame)
+
+        try:
+            signal.signal(sig, handler)
+        except ValueError:  # not the main thread (e.g. under TestClient): nothing to drain
+            return
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     logging.getLogger("gradient_flow_lab").setLevel(settings.log_level.upper())
+    draining = threading.Event()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        drain_on_signals(draining)
+        yield
+        draining.set()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Gradient Flow Lab",
         version=__version__,
         description="Exact backpropagation through time for RNN, LSTM and GRU, computed live. "
         "See docs/api.md for the contract and curl examples.",
     )
     app.state.settings = settings
+    app.state.draining = draining
     app.state.limiter = RunLimiter(settings.max_concurrent_runs, settings.retry_after_seconds)
     app.state.train_limiter = RunLimiter(settings.max_concurrent_trainings, settings.retry_after_seconds,
                                          what="trainings", limit_name="max_concurrent_trainings")

@@ -32,6 +32,10 @@ class Settings:
     steps_max: int = 20_000
     eval_size_max: int = 5_000
     train_work_units_max: float = 3.0e11  # ≈ 5 minutes
+    # time limits: a safety net behind the work budgets (a run or training that still runs
+    # past them ends with a 503 or an `error` event)
+    run_seconds_max: float = 30.0
+    train_seconds_max: float = 1800.0
     # concurrency
     max_concurrent_runs: int = 4
     max_concurrent_trainings: int = 2
@@ -65,4 +69,6 @@ class Settings:
             "eval_size_max": self.eval_size_max,
             "train_work_units_max": self.train_work_units_max,
             "max_concurrent_trainings": self.max_concurrent_trainings,
+            "run_seconds_max": self.run_seconds_max,
+            "train_seconds_max": self.train_seconds_max,
         }

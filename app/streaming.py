@@ -5,11 +5,16 @@ The core computes in a worker thread; each trip to the thread pulls events for u
 leaves at once) and hands them back as one chunk of the SSE wire format. A client that
 disconnects cancels the response between trips; the iterator is then closed, so no
 orphaned work goes on beyond the batch in progress.
+
+`bounded` ends a computation early, with a reason a client can read, when it runs past its
+time limit or when the server is shutting down (SIGTERM): a stream then ends with an `error`
+event instead of a cut connection, and a JSON answer is a 503.
 """
 
 import logging
+import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 
 from starlette.concurrency import run_in_threadpool
 
@@ -17,7 +22,22 @@ BATCH_SECONDS = 0.02
 log = logging.getLogger("gradient_flow_lab")
 
 
-def _pull(events: Iterator[bytes], seconds: float, on_error: Callable[[], bytes]):
+class Stopped(Exception):
+    """A computation ended early on purpose; the message is for the client."""
+
+
+def bounded(frames: Iterable, seconds: float, limit_name: str, draining: threading.Event) -> Iterator:
+    """`frames`, but raise Stopped once `seconds` have passed or the server starts draining."""
+    deadline = time.monotonic() + seconds
+    for frame in frames:
+        yield frame
+        if draining.is_set():
+            raise Stopped("the server is shutting down; retry in a moment")
+        if time.monotonic() > deadline:
+            raise Stopped(f"stopped after {seconds:g} s, the time limit ({limit_name})")
+
+
+def _pull(events: Iterator[bytes], seconds: float, on_error: Callable[[str], bytes]):
     """Events for up to `seconds`: (chunk, more, failed)."""
     parts = []
     start = time.perf_counter()
@@ -26,17 +46,20 @@ def _pull(events: Iterator[bytes], seconds: float, on_error: Callable[[], bytes]
             parts.append(event)
             if time.perf_counter() - start >= seconds:
                 return b"".join(parts), True, False
+    except Stopped as e:
+        parts.append(on_error(str(e)))
+        return b"".join(parts), False, True
     except Exception:
         log.exception("a stream failed mid-way")
-        parts.append(on_error())
+        parts.append(on_error("the computation failed mid-way; it has been logged"))
         return b"".join(parts), False, True
     return b"".join(parts), False, False
 
 
 async def sse_chunks(
-    events: Iterator[bytes], on_error: Callable[[], bytes], done: Callable[[], bytes] = lambda: b""
+    events: Iterator[bytes], on_error: Callable[[str], bytes], done: Callable[[], bytes] = lambda: b""
 ) -> AsyncIterator[bytes]:
-    """Chunks of `events`, then `done()`; `on_error()` instead of the rest if one fails."""
+    """Chunks of `events`, then `done()`; `on_error(detail)` instead of the rest if one fails."""
     seconds = 0.0
     try:
         while True:

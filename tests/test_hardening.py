@@ -1,10 +1,14 @@
 """Security and cache headers, compression, and the Dockerfile's promises."""
 
 import re
+import signal
 from pathlib import Path
 
+import httpx
 import pytest
+from conftest import LiveServer
 from fastapi.testclient import TestClient
+from sse import parse
 
 from app.main import create_app
 from app.settings import Settings
@@ -157,3 +161,43 @@ def test_dockerfile_installs_pinned_dependencies_and_has_a_healthcheck_and_a_com
 def test_dockerignore_keeps_the_image_lean():
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert {".git", ".venv", "tests"} <= set(ignored)
+
+
+# --- time limits and graceful shutdown --------------------------------------------------------
+
+def test_a_run_past_its_time_limit_is_a_503_or_an_error_event_naming_the_limit():
+    c = TestClient(create_app(Settings(run_seconds_max=0.0)))
+    r = c.post("/api/runs", json={"seq_len": 20})
+    assert r.status_code == 503 and "run_seconds_max" in r.json()["detail"]
+    assert r.headers["retry-after"]
+    with c.stream("POST", "/api/runs/stream", json={"seq_len": 20}) as s:
+        events = parse(s.read().decode())
+    assert events[0].event == "start" and events[-1].event == "error"
+    assert "run_seconds_max" in events[-1].data["detail"]
+    assert "done" not in [e.event for e in events]
+
+
+def test_a_training_past_its_time_limit_ends_with_an_error_event():
+    c = TestClient(create_app(Settings(train_seconds_max=0.0)))
+    with c.stream("POST", "/api/train/stream", json={"steps": 50, "seq_len": 10, "eval_size": 50}) as s:
+        events = parse(s.read().decode())
+    assert events[-1].event == "error" and "train_seconds_max" in events[-1].data["detail"]
+
+
+def test_sigterm_ends_running_streams_with_an_error_event_then_the_server_exits():
+    server = LiveServer()
+    try:
+        body = {"models": [{"cell": "lstm"}] * 2, "seq_len": 2000, "hidden_size": 200, "include": ["grads"]}
+        with httpx.stream("POST", server.url + "/api/runs/stream", json=body, timeout=30) as r:
+            lines = r.iter_lines()
+            head = [next(lines) for _ in range(8)]  # the run is under way
+            server.proc.send_signal(signal.SIGTERM)
+            rest = list(lines)
+        events = parse("\n".join(head + rest) + "\n\n")
+        assert events[0].event == "start"
+        assert events[-1].event == "error", [e.event for e in events[-3:]]
+        assert "shutting down" in events[-1].data["detail"]
+        # uvicorn shuts down gracefully, then re-raises the signal it caught: exit by SIGTERM
+        assert server.proc.wait(timeout=20) in (0, -signal.SIGTERM)
+    finally:
+        server.stop()

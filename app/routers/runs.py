@@ -1,13 +1,13 @@
 """POST /api/runs and POST /api/runs/stream: one run, complete or frame by frame."""
 
-from fastapi import APIRouter, Body, Depends, Request
+from fastapi import APIRouter, Body, Depends, HTTPException, Request
 from fastapi.sse import EventSourceResponse
 
 from app.limits import slot
 from app.resolve import resolve_run
 from app.schemas import RUN_EXAMPLES, ErrorSchema, RunRequest, RunResultSchema
 from app.serialize import EventEncoder, JSONResponse, encode_frames, run_result
-from app.streaming import sse_chunks
+from app.streaming import Stopped, bounded, sse_chunks
 from core.run import RunSpec, collect, run
 
 router = APIRouter(prefix="/api", tags=["runs"])
@@ -35,10 +35,20 @@ run_slot = slot("limiter")
     responses={200: {"model": RunResultSchema}, **ERRORS},
     dependencies=[Depends(run_slot)],
 )
-def post_run(resolved: tuple[RunSpec, dict] = Depends(run_request)):
+def post_run(request: Request, resolved: tuple[RunSpec, dict] = Depends(run_request)):
     """One complete run: forward over t = 1..T, then BPTT over t = T..1, for every model."""
     spec, config = resolved
-    return JSONResponse(run_result(collect(run(spec)), config))
+    try:
+        result = collect(bounded_run(request, spec))
+    except Stopped as e:
+        retry = str(request.app.state.settings.retry_after_seconds)
+        raise HTTPException(503, detail=str(e), headers={"Retry-After": retry}) from None
+    return JSONResponse(run_result(result, config))
+
+
+def bounded_run(request: Request, spec: RunSpec):
+    settings = request.app.state.settings
+    return bounded(run(spec), settings.run_seconds_max, "run_seconds_max", request.app.state.draining)
 
 
 SSE_DOC = {
@@ -55,15 +65,15 @@ SSE_DOC = {
     responses={**SSE_DOC, **ERRORS},
     dependencies=[Depends(run_slot)],
 )
-async def stream_run(resolved: tuple[RunSpec, dict] = Depends(run_request)):
+async def stream_run(request: Request, resolved: tuple[RunSpec, dict] = Depends(run_request)):
     """The same run as Server-Sent Events: `start`, `forward` (t = 1..T), `backward`
     (t = T..1), `summary` per model, `done` — or `error` instead of the rest."""
     spec, config = resolved
     encoder = EventEncoder()
-    events = encode_frames(run(spec), config, encoder)
+    events = encode_frames(bounded_run(request, spec), config, encoder)
     chunks = sse_chunks(
         events,
-        on_error=lambda: encoder("error", {"detail": "the run failed mid-way; it has been logged"}),
+        on_error=lambda detail: encoder("error", {"detail": detail}),
         done=lambda: encoder("done", {}),
     )
     return EventSourceResponse(chunks)

@@ -8,7 +8,7 @@ from app.resolve import resolve_train
 from app.routers.runs import ERRORS
 from app.schemas import TRAIN_EXAMPLES, TrainRequest
 from app.serialize import EventEncoder, encode_train
-from app.streaming import sse_chunks
+from app.streaming import bounded, sse_chunks
 from core.train import TrainSpec, train
 
 router = APIRouter(prefix="/api", tags=["train"])
@@ -33,13 +33,14 @@ train_slot = slot("train_limiter")
 
 
 @router.post("/train/stream", responses={**SSE_DOC, **ERRORS}, dependencies=[Depends(train_slot)])
-async def stream_train(resolved: tuple[TrainSpec, dict] = Depends(train_request)):
+async def stream_train(request: Request, resolved: tuple[TrainSpec, dict] = Depends(train_request)):
     """Train every model on the same batches; a client that disconnects stops the training."""
     spec, config = resolved
     encoder = EventEncoder()
-    events = encode_train(train(spec), config, encoder)
+    settings = request.app.state.settings
+    frames = bounded(train(spec), settings.train_seconds_max, "train_seconds_max", request.app.state.draining)
     chunks = sse_chunks(
-        events,
-        on_error=lambda: encoder("error", {"detail": "the training failed mid-way; it has been logged"}),
+        encode_train(frames, config, encoder),
+        on_error=lambda detail: encoder("error", {"detail": detail}),
     )
     return EventSourceResponse(chunks)
