@@ -101,7 +101,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     uvicorn.run("app.main:app", host=args.host or settings.host, port=args.port or settings.port,
-                workers=args.workers or settings.workers, log_level=settings.log_level)
+                workers=args.workers or settings.workers, log_level=settings.log_level,
+                access_log=False)  # the app writes its own, as JSON lines (app/logs.py)
     return 0
 
 

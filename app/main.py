@@ -1,6 +1,5 @@
 """The ASGI application: `uvicorn app.main:app`."""
 
-import logging
 import signal
 import threading
 from contextlib import asynccontextmanager
@@ -9,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from app import __version__, errors
+from app import __version__, errors, logs
 from app.compression import Compression
 from app.limits import BodySizeLimit, RunLimiter
 from app.paths import STATIC, TEMPLATES
@@ -38,7 +37,7 @@ def drain_on_signals(draining: threading.Event) -> None:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
-    logging.getLogger("gradient_flow_lab").setLevel(settings.log_level.upper())
+    logs.configure(settings.log_level)
     draining = threading.Event()
 
     @asynccontextmanager
@@ -73,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, limit=settings.body_bytes_max)
     app.add_middleware(Compression)  # page, assets, small JSON; not streams, not huge answers
     app.add_middleware(SecurityHeaders, immutable_prefixes=(static_prefix + "/", PLOTLY_VERSIONED))
+    app.add_middleware(logs.AccessLog)
     return app
 
 

@@ -1,5 +1,6 @@
 """Security and cache headers, compression, and the Dockerfile's promises."""
 
+import json
 import re
 import signal
 from pathlib import Path
@@ -10,6 +11,7 @@ from conftest import LiveServer
 from fastapi.testclient import TestClient
 from sse import parse
 
+from app import logs
 from app.main import create_app
 from app.settings import Settings
 
@@ -201,3 +203,23 @@ def test_sigterm_ends_running_streams_with_an_error_event_then_the_server_exits(
         assert server.proc.wait(timeout=20) in (0, -signal.SIGTERM)
     finally:
         server.stop()
+
+
+def test_access_and_error_logs_are_json_lines(caplog):
+    app = create_app(Settings())
+
+    @app.get("/boom2")
+    def boom():
+        raise RuntimeError("secret internals")
+
+    c = TestClient(app, raise_server_exceptions=False)
+    with caplog.at_level("INFO", logger="gradient_flow_lab"):
+        c.get("/healthz")
+        c.get("/boom2")
+    formatter = logs.JSONFormatter()
+    lines = [json.loads(formatter.format(r)) for r in caplog.records]
+    access = [x for x in lines if x["logger"] == "gradient_flow_lab.access"]
+    assert {"method": "GET", "path": "/healthz", "status": 200, "complete": True}.items() <= access[0].items()
+    assert access[0]["ms"] >= 0 and access[0]["bytes"] > 0
+    errors = [x for x in lines if x["level"] == "ERROR"]
+    assert errors and "secret internals" in errors[0]["exc"]  # the trace stays in the log
