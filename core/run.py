@@ -133,9 +133,7 @@ def run(spec: RunSpec) -> Iterator[Frame]:
     at a time."""
     cells, params, X, Y = build(spec)
     T = spec.seq_len
-    with np.errstate(all="ignore"):  # the input projections may overflow: a result, not a warning
-        sweeps = [Sweep(c, P, X, Y, spec.loss_at, spec.jacobian)
-                  for c, P in zip(cells, params, strict=True)]
+    sweeps = [Sweep(c, P, X, Y, spec.loss_at, spec.jacobian) for c, P in zip(cells, params, strict=True)]
     yield StartFrame([model_info(c) for c in cells], X, Y, params)
 
     for start in range(1, T + 1, STEPS_PER_BLOCK):
