@@ -53,3 +53,24 @@ def last_nonfinite(values: np.ndarray) -> int | None:
     in a sweep that runs t = T..1."""
     bad = ~np.isfinite(values.reshape(len(values), -1)).all(axis=1)
     return int(len(bad) - np.argmax(bad[::-1])) if bad.any() else None
+
+
+def sign_uniform_fractions(hidden: np.ndarray, grads: np.ndarray, dphi) -> np.ndarray:
+    """The zig-zag statistic of a vanilla RNN run, for t = 2..T (batch item 0).
+
+    One step's contribution to ∂L/∂W_hh is the outer product h_{t−1}ᵀ δ_t, δ_t = ∂L/∂z_t =
+    ∂L/∂h_t ⊙ φ'(z_t). Its column k — the gradient of unit k's incoming weights — is
+    h_{t−1} δ_{t,k}: every entry has the sign of h_{t−1,j} times that of δ_{t,k}. With sigmoid,
+    h > 0, so every column is sign-uniform: all of unit k's incoming weights must move the
+    same way, and reaching a mixed target takes a zig-zag (LeCun et al. 1998). With tanh,
+    h_{t−1} has both signs and only a column with δ_{t,k} = 0 is sign-uniform.
+
+    hidden, grads: [T, H] (h_t and ∂L/∂h_t); dphi: φ' from the output. Returns [T − 1]: the
+    fraction of units whose column has no two nonzero entries of opposite sign.
+    """
+    delta = grads[1:] * dphi(hidden[1:])  # δ_t for t = 2..T
+    h_prev = hidden[:-1]  # h_{t−1}
+    column_signs = np.sign(h_prev)[:, :, None] * np.sign(delta)[:, None, :]  # [T−1, j, k]
+    has_pos = (column_signs > 0).any(axis=1)
+    has_neg = (column_signs < 0).any(axis=1)
+    return 1.0 - (has_pos & has_neg).mean(axis=1)

@@ -532,3 +532,28 @@ def test_stream_order():
     assert [(f.t, f.model) for f in backward] == [(t, i) for t in range(T, 0, -1) for i in range(n)]
     assert all(isinstance(f, SummaryFrame) for f in summaries)
     assert [f.model for f in summaries] == list(range(n))
+
+
+def test_zigzag_statistic_is_exactly_one_for_sigmoid_and_clearly_lower_for_tanh():
+    """Sigmoid outputs are all positive, so every unit's incoming-weight gradient of a step is
+    sign-uniform (fraction 1.0 at every t ≥ 2); tanh's mixed signs break that."""
+    from core.activations import ACTIVATIONS
+    from core.analysis import sign_uniform_fractions
+    from core.run import ModelSpec, RunSpec, collect, run
+
+    spec = RunSpec(models=(ModelSpec("rnn", "sigmoid"), ModelSpec("rnn", "tanh")), seq_len=40, seed=3)
+    sig, tanh = collect(run(spec)).models
+    f_sig = sign_uniform_fractions(sig.hidden, sig.grads, ACTIVATIONS["sigmoid"].dphi)
+    f_tanh = sign_uniform_fractions(tanh.hidden, tanh.grads, ACTIVATIONS["tanh"].dphi)
+    assert f_sig.shape == (39,) and np.all(f_sig == 1.0)
+    assert f_tanh.max() < 0.5 and f_tanh.mean() < 0.1
+
+
+def test_zigzag_statistic_counts_zero_columns_as_uniform_and_mixed_ones_not():
+    from core.analysis import sign_uniform_fractions
+
+    hidden = np.array([[1.0, -1.0], [0.5, 0.5]])
+    grads = np.array([[0.0, 0.0], [1.0, 0.0]])  # δ_2 = (1, 0) with φ' = 1
+    f = sign_uniform_fractions(hidden, grads, lambda h: np.ones_like(h))
+    # unit 0: column h_1 · 1 = (1, −1), mixed; unit 1: column of zeros, uniform
+    assert f.tolist() == [0.5]
