@@ -14,45 +14,13 @@
 import { fmt, rich } from "./format.js";
 import { gateStyle } from "./theme.js";
 import { modelKey } from "./url-state.js";
+import { axis, baseLayout, config } from "./plot-style.js";
 
 const Plotly = window.Plotly;
 const HORIZON = 1e-3;
 // Keep a padded log-axis autorange inside float64, so that its tick labels stay numbers.
 const LOG_CLIP = { clipmin: 1e-320, clipmax: 1e305 };
 
-function config(filename) {
-  return {
-    responsive: true,
-    displaylogo: false,
-    modeBarButtonsToRemove: ["select2d", "lasso2d"],
-    toImageButtonOptions: { format: "png", filename, scale: 2 },
-  };
-}
-
-function axis(theme, extra = {}) {
-  return {
-    gridcolor: theme.grid, zerolinecolor: theme.grid, linecolor: theme.axis, tickcolor: theme.axis,
-    showline: true, ticks: "outside", ticklen: 4,
-    tickfont: { color: theme.muted, size: 11 },
-    ...extra,
-    title: { font: { color: theme.muted, size: 12 }, standoff: 8, ...(extra.title || {}) },
-  };
-}
-
-function baseLayout(theme, extra = {}) {
-  return {
-    paper_bgcolor: theme.surface,
-    plot_bgcolor: theme.surface,
-    font: { family: theme.font, size: 12, color: theme.text },
-    margin: { l: 64, r: 18, t: 10, b: 46 },
-    hoverlabel: { bgcolor: theme.hoverBg, bordercolor: theme.axis, font: { color: theme.text } },
-    legend: { orientation: "h", x: 0, y: 1.02, xanchor: "left", yanchor: "bottom",
-      bgcolor: "rgba(0,0,0,0)", font: { color: theme.text, size: 12 } },
-    showlegend: true,
-    hovermode: "closest",
-    ...extra,
-  };
-}
 
 function seq(n, f) {
   const out = new Array(n);

@@ -12,6 +12,7 @@ import { ApiError, fetchMeta, streamRun } from "./stream-client.js";
 import { SummaryCards } from "./summary.js";
 import { onThemeChange, readTheme } from "./theme.js";
 import { DEFAULTS, parseState, requestBody, toSearch } from "./url-state.js";
+import { drawDirty } from "./frame-budget.js";
 
 const $ = (selector) => document.querySelector(selector);
 const root = document.documentElement;
@@ -100,7 +101,9 @@ function syncSigmaEnabled() {
 }
 
 function syncUrl() {
-  const search = toSearch(readControls());
+  // the Train tab's keys (tab, train_*) stay as they are, after the explorer's
+  const foreign = location.search.slice(1).split("&").filter((part) => part && !(part.split("=")[0] in DEFAULTS));
+  const search = [toSearch(readControls()), ...foreign].join("&");
   if (search !== location.search) history.replaceState(null, "", search);
 }
 
@@ -286,24 +289,11 @@ let turn = 0; // round robin over the panels, so that every chart gets its turn 
  * true when some panels are left for a later frame.
  */
 function drawPanels() {
-  const start = performance.now();
   const others = [views.hidden, views.grads, views.gates, views.why].flatMap((v) => v.panels);
   const order = [views.flow, ...others.slice(turn % (others.length || 1)), ...others.slice(0, turn % (others.length || 1))];
-  let drawn = 0;
-  let left = false;
-  for (const panel of order) {
-    if (!panel.dirty) continue;
-    const now = performance.now();
-    if (now < (panel.nextDrawAt || 0) || (drawn > 0 && now - start > FRAME_BUDGET_MS)) {
-      left = true;
-      continue;
-    }
-    panel.draw();
-    const done = performance.now();
-    panel.nextDrawAt = done + 1.5 * (done - now);
-    drawn += 1;
+  const left = drawDirty(order, FRAME_BUDGET_MS, (panel) => {
     if (panel !== views.flow) turn = (others.indexOf(panel) + 1) % others.length;
-  }
+  });
   return left || views.flow.dirty || others.some((panel) => panel.dirty);
 }
 
@@ -496,6 +486,7 @@ const SHORTCUTS = {
 
 document.addEventListener("keydown", (e) => {
   if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || ui.help.open) return;
+  if (root.dataset.tab === "train") return; // the explorer is hidden
   const t = e.target;
   // a focused control keeps its own keys: typing, toggling, choosing, Enter submits the form
   if (t instanceof HTMLElement && (t.isContentEditable ||
@@ -531,7 +522,7 @@ function init() {
     placeSigmaMarks([{ name: "sigmoid", gamma: 0.25 }, { name: "tanh", gamma: 1 }]);
     showMessage(e.message || "Could not read the server's limits.");
   });
-  if (hasState) {
+  if (hasState && new URLSearchParams(location.search).get("tab") !== "train") {
     if (window.matchMedia("(max-width: 760px)").matches) ui.settings.open = false;
     startRun();
   }

@@ -95,14 +95,15 @@ async function errorFromResponse(res) {
 }
 
 /**
- * Run a request as a stream. onEvent(name, data) gets each event's parsed data in order.
- * Resolves when `done` arrives; rejects with an ApiError (non-2xx answer, an `error` event, a
- * network failure, a stream that ends without `done`) or an AbortError when `signal` aborts.
+ * POST `bodyText` to an SSE endpoint. onEvent(name, data) gets each event's parsed data in
+ * order. Resolves when `done` arrives; rejects with an ApiError (non-2xx answer, an `error`
+ * event, a network failure, a stream that ends without `done`) or an AbortError when `signal`
+ * aborts. `noun` names what runs ("run", "training"), `kept` says what happens to what arrived.
  */
-export async function streamRun(bodyText, { signal, onEvent }) {
+export async function streamEvents(url, bodyText, { signal, onEvent, noun, kept }) {
   let res;
   try {
-    res = await fetch("/api/runs/stream", {
+    res = await fetch(url, {
       method: "POST",
       headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
       body: bodyText,
@@ -128,7 +129,7 @@ export async function streamRun(bodyText, { signal, onEvent }) {
       return;
     }
     if (name === "error") {
-      failure = new ApiError(`The server stopped the run: ${data.detail || "no reason given"}`,
+      failure = new ApiError(`The server stopped the ${noun}: ${data.detail || "no reason given"}`,
         { kind: "stream" });
       return;
     }
@@ -147,17 +148,24 @@ export async function streamRun(bodyText, { signal, onEvent }) {
     if (!failure) parser.end();
   } catch (e) {
     if (e.name === "AbortError" || signal?.aborted) throw e;
-    throw new ApiError(`The stream broke off after ${events} events (${e.message}); ` +
-      "what arrived is kept. Press Run to try again.", { kind: "broken" });
+    throw new ApiError(`The stream broke off after ${events} events (${e.message}); ${kept}`,
+      { kind: "broken" });
   }
   if (failure) {
     reader.cancel().catch(() => {});
     throw failure;
   }
   if (!done) {
-    throw new ApiError(`The stream ended after ${events} events without finishing the run; ` +
-      "what arrived is kept. Press Run to try again.", { kind: "broken" });
+    throw new ApiError(`The stream ended after ${events} events without finishing the ${noun}; ${kept}`,
+      { kind: "broken" });
   }
+}
+
+/** A run as a stream (POST /api/runs/stream): see streamEvents. */
+export function streamRun(bodyText, { signal, onEvent }) {
+  return streamEvents("/api/runs/stream", bodyText, {
+    signal, onEvent, noun: "run", kept: "what arrived is kept. Press Run to try again.",
+  });
 }
 
 /** GET /api/meta: limits, γ of each activation, defaults. */

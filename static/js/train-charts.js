@@ -1,0 +1,437 @@
+// Charts of a training run: the loss per model (log axis, the task's baseline, clip ticks), a
+// heatmap of log10 ‖∂L/∂h_t‖ over (training step × t) per model, the held-out metric, and the
+// result cards in words.
+//
+// Like charts.js, every chart is a panel that is created once per training (Plotly.react) and
+// then extended: lines with Plotly.extendTraces, heatmaps by restyling their growing matrix.
+// Events only push data and mark panels dirty; the page draws dirty panels once per animation
+// frame within a time budget.
+
+import { fmt } from "./format.js";
+import { modelKey } from "./url-state.js";
+import { axis, baseLayout, config } from "./plot-style.js";
+
+const Plotly = window.Plotly;
+
+
+/** What a training stream has told so far. */
+export class TrainData {
+  constructor(start) {
+    this.config = start.config;
+    this.steps = start.config.steps;
+    this.models = start.models.map((m, i) => ({ ...m, key: modelKey(m), index: i }));
+    this.baseline = start.baseline;
+    this.metric = start.metric;
+    this.metricBaseline = start.metric_baseline;
+    this.profileT = start.profile_t;
+    this.progressEvery = start.progress_every;
+    this.last = this.models.map(() => ({ step: 0, loss: null, clipped: 0, evalStep: null, evalValue: null }));
+    this.final = null;
+  }
+
+  progress(e) {
+    const last = this.last[e.model];
+    last.step = e.step;
+    last.loss = e.loss;
+    if (e.clipped || e.clipped_fraction > 0) last.clipped += 1;
+  }
+
+  eval(e) {
+    Object.assign(this.last[e.model], { evalStep: e.step, evalValue: e.value });
+  }
+
+  /** Steps done by every model (they train in lockstep). */
+  get step() {
+    return this.final ? this.steps : Math.min(...this.last.map((l) => l.step));
+  }
+}
+
+/** A Plotly div, rebuilt (react) on its first draw and after a theme change, else updated. */
+class Panel {
+  constructor(el) {
+    this.el = el;
+    this.dirty = false;
+    this.rebuild = true;
+  }
+
+  invalidate() {
+    this.rebuild = true;
+    this.dirty = true;
+  }
+
+  draw() {
+    this.dirty = false;
+    if (this.rebuild) {
+      this.rebuild = false;
+      this.build();
+    } else {
+      this.update();
+    }
+  }
+
+  clear() {
+    Plotly.purge(this.el);
+    this.dirty = false;
+    this.rebuild = true;
+  }
+}
+
+/** Points not yet handed to Plotly: trace index → {x, y}. */
+class Pending {
+  constructor() {
+    this.map = new Map();
+  }
+
+  push(trace, x, y) {
+    let d = this.map.get(trace);
+    if (!d) this.map.set(trace, (d = { x: [], y: [] }));
+    d.x.push(x);
+    d.y.push(y);
+  }
+
+  extend(el) {
+    if (!this.map.size) return;
+    const keys = [...this.map.keys()];
+    const d = keys.map((k) => this.map.get(k));
+    Plotly.extendTraces(el, { x: d.map((v) => v.x), y: d.map((v) => v.y) }, keys);
+    this.map.clear();
+  }
+}
+
+const finiteOrNull = (v) => (typeof v === "number" && Number.isFinite(v) ? v : null);
+
+/** Loss per model on a log axis, the baseline dashed, and a strip of clip ticks below. */
+export class LossChart extends Panel {
+  begin(data, theme) {
+    this.data = data;
+    this.theme = theme;
+    const n = data.models.length;
+    this.lines = data.models.map(() => ({ x: [], y: [] }));
+    this.clips = data.models.map(() => ({ x: [], y: [] }));
+    this.pending = new Pending();
+    this.clipTrace = (i) => n + 1 + i;
+    this.invalidate();
+  }
+
+  progress(e) {
+    const y = finiteOrNull(e.loss);
+    this.lines[e.model].x.push(e.step);
+    this.lines[e.model].y.push(y);
+    this.pending.push(e.model, e.step, y);
+    if (e.clipped || e.clipped_fraction > 0) {
+      this.clips[e.model].x.push(e.step);
+      this.clips[e.model].y.push(e.model);
+      this.pending.push(this.clipTrace(e.model), e.step, e.model);
+    }
+    this.dirty = true;
+  }
+
+  setTheme(theme) {
+    this.theme = theme;
+    if (this.data) this.invalidate();
+  }
+
+  build() {
+    const { data, theme } = this;
+    const clipOn = data.config.clip !== null && data.config.clip !== undefined;
+    const traces = data.models.map((m, i) => ({
+      type: "scatter", mode: "lines", name: m.label, x: [...this.lines[i].x], y: [...this.lines[i].y],
+      line: { color: theme.models[m.key], width: 2 },
+      hovertemplate: `${m.label}<br>step %{x}: loss %{y:.4g}<extra></extra>`,
+    }));
+    traces.push({
+      type: "scatter", mode: "lines", name: `baseline ${fmt(data.baseline)}`, x: [0, data.steps],
+      y: [data.baseline, data.baseline], line: { color: theme.muted, width: 1.5, dash: "dash" },
+      hovertemplate: `baseline: the loss of the best memoryless answer, ${fmt(data.baseline)}<extra></extra>`,
+    });
+    data.models.forEach((m, i) => traces.push({
+      type: "scatter", mode: "markers", name: `${m.label}: clipped`, showlegend: false, yaxis: "y2",
+      x: [...this.clips[i].x], y: [...this.clips[i].y],
+      marker: { symbol: "line-ns-open", size: 9, color: theme.models[m.key], line: { width: 1.2 } },
+      hovertemplate: `${m.label}<br>step %{x}: gradient clipped<extra></extra>`,
+    }));
+    this.pending.map.clear();
+    const n = data.models.length;
+    Plotly.react(this.el, traces, baseLayout(theme, {
+      margin: { l: 64, r: 18, t: 10, b: 46 },
+      xaxis: axis(theme, {
+        range: [0, data.steps], zeroline: false, anchor: "free", position: 0, title: { text: "training step" },
+      }),
+      yaxis: axis(theme, {
+        type: "log", autorange: true, exponentformat: "power", domain: clipOn ? [0.2, 1] : [0, 1],
+        title: { text: "loss (log scale)" },
+      }),
+      yaxis2: axis(theme, {
+        domain: [0, 0.12], range: [n - 0.5, -0.5], showline: false, showgrid: false, zeroline: false, fixedrange: true,
+        anchor: "x", showticklabels: false, ticks: "", visible: clipOn, title: { text: "clipped", font: { size: 10 }, standoff: 4 },
+      }),
+    }), config("training-loss"));
+  }
+
+  update() {
+    this.pending.extend(this.el);
+  }
+}
+
+/** One heatmap of log10 ‖∂L/∂h_t‖ over (training step × t) for one model. */
+class FlowMapRow extends Panel {
+  constructor(chart, model) {
+    super(document.createElement("div"));
+    this.chart = chart;
+    this.model = model;
+    this.wrap = document.createElement("div");
+    this.wrap.className = "heat-row";
+    this.wrap.dataset.model = model.key;
+    const label = document.createElement("p");
+    label.className = "heat-label";
+    const sw = document.createElement("span");
+    sw.className = "swatch";
+    label.append(sw, model.label);
+    this.el.className = "chart heat-chart";
+    this.el.setAttribute("role", "img");
+    this.el.setAttribute("aria-label", `${model.label}: log gradient norm over training step and t`);
+    this.wrap.append(label, this.el);
+    this.x = [];
+    this.z = chart.data.profileT.map(() => []);
+  }
+
+  progress(e) {
+    this.x.push(e.step);
+    e.grad_norm.forEach((g, k) => {
+      const v = typeof g === "number" && g > 0 && Number.isFinite(g) ? Math.log10(g) : null;
+      this.z[k].push(v);
+      if (v !== null) this.chart.widen(v);
+    });
+    this.dirty = true;
+  }
+
+  layout() {
+    const { data, theme } = this.chart;
+    const last = this.chart.rows.at(-1) === this;
+    const bottom = last ? 40 : 6;
+    return baseLayout(theme, {
+      height: 132 + bottom,
+      showlegend: false,
+      margin: { l: 64, r: 96, t: 4, b: bottom },
+      xaxis: axis(theme, {
+        range: [0, data.steps], zeroline: false, showgrid: false, showticklabels: last,
+        ticks: last ? "outside" : "", title: { text: last ? "training step" : "" },
+      }),
+      yaxis: axis(theme, { showgrid: false, zeroline: false, nticks: 4, title: { text: "t", standoff: 4 } }),
+    });
+  }
+
+  build() {
+    const { data, theme } = this.chart;
+    Plotly.react(this.el, [{
+      type: "heatmap", x: this.x, y: data.profileT, z: this.z, hoverongaps: false,
+      colorscale: theme.sequential, ...this.chart.zRange(),
+      colorbar: {
+        thickness: 9, len: 1, x: 1.01, xanchor: "left", xpad: 0, outlinewidth: 0, nticks: 4, ticklabelposition: "outside",
+        tickfont: { size: 9, color: theme.muted },
+        title: { text: "log<sub>10</sub>‖∂L/∂h<sub>t</sub>‖", side: "right", font: { size: 9, color: theme.muted } },
+      },
+      hovertemplate: "step %{x}, t = %{y}<br>log₁₀‖∂L/∂h_t‖ = %{z:.2f}<extra></extra>",
+    }], this.layout(), config(`gradient-flow-${this.model.key}`));
+  }
+
+  update() {
+    Plotly.restyle(this.el, { x: [this.x], z: [this.z], ...arrays(this.chart.zRange()) }, [0]);
+  }
+}
+
+const arrays = (o) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, [v]]));
+
+/** The heatmaps of every model, on one colour scale. */
+export class FlowMaps {
+  constructor(el) {
+    this.el = el;
+    this.rows = [];
+  }
+
+  get panels() {
+    return this.rows;
+  }
+
+  begin(data, theme) {
+    this.data = data;
+    this.theme = theme;
+    this.lo = Infinity;
+    this.hi = -Infinity;
+    for (const row of this.rows) Plotly.purge(row.el);
+    this.rows = data.models.map((m) => new FlowMapRow(this, m));
+    this.el.replaceChildren(...this.rows.map((r) => r.wrap));
+    for (const row of this.rows) row.invalidate();
+  }
+
+  widen(v) {
+    if (v < this.lo) this.lo = v;
+    if (v > this.hi) this.hi = v;
+  }
+
+  zRange() {
+    return this.hi >= this.lo ? { zauto: false, zmin: this.lo, zmax: this.hi > this.lo ? this.hi : this.lo + 1 }
+      : { zauto: true };
+  }
+
+  progress(e) {
+    this.rows[e.model]?.progress(e);
+    // a wider colour range must reach every row
+    for (const row of this.rows) row.dirty = true;
+  }
+
+  setTheme(theme) {
+    this.theme = theme;
+    for (const row of this.rows) row.invalidate();
+  }
+
+  clear() {
+    for (const row of this.rows) Plotly.purge(row.el);
+    this.rows = [];
+    this.el.replaceChildren();
+  }
+}
+
+/** The held-out metric per model against the baseline. */
+export class MetricChart extends Panel {
+  begin(data, theme) {
+    this.data = data;
+    this.theme = theme;
+    this.lines = data.models.map(() => ({ x: [], y: [] }));
+    this.pending = new Pending();
+    this.invalidate();
+  }
+
+  eval(e) {
+    const y = finiteOrNull(e.value);
+    this.lines[e.model].x.push(e.step);
+    this.lines[e.model].y.push(y);
+    this.pending.push(e.model, e.step, y);
+    this.dirty = true;
+  }
+
+  setTheme(theme) {
+    this.theme = theme;
+    if (this.data) this.invalidate();
+  }
+
+  build() {
+    const { data, theme } = this;
+    const mse = data.metric === "mse";
+    const fmtY = mse ? "%{y:.4g}" : "%{y:.1%}";
+    const traces = data.models.map((m, i) => ({
+      type: "scatter", mode: "lines+markers", name: m.label, x: [...this.lines[i].x], y: [...this.lines[i].y],
+      line: { color: theme.models[m.key], width: 2 }, marker: { size: 5 },
+      hovertemplate: `${m.label}<br>step %{x}: ${metricName(data.metric)} ${fmtY}<extra></extra>`,
+    }));
+    traces.push({
+      type: "scatter", mode: "lines", name: "baseline", x: [0, data.steps],
+      y: [data.metricBaseline, data.metricBaseline], line: { color: theme.muted, width: 1.5, dash: "dash" },
+      hovertemplate: `baseline ${metricText(data.metric, data.metricBaseline)}<extra></extra>`,
+    });
+    this.pending.map.clear();
+    Plotly.react(this.el, traces, baseLayout(theme, {
+      margin: { l: 64, r: 18, t: 10, b: 46 },
+      xaxis: axis(theme, { range: [0, data.steps], zeroline: false, title: { text: "training step" } }),
+      yaxis: axis(theme, mse
+        ? { type: "log", autorange: true, exponentformat: "power", title: { text: "held-out MSE (log scale)" } }
+        : { range: [0, 1.02], tickformat: ".0%", title: { text: "held-out accuracy" } }),
+    }), config("held-out-metric"));
+  }
+
+  update() {
+    this.pending.extend(this.el);
+  }
+}
+
+export function metricName(metric) {
+  return metric === "mse" ? "MSE" : "accuracy";
+}
+
+/** "MSE 0.0003" / "accuracy 99.2 %" */
+export function metricText(metric, value) {
+  if (value === null || value === undefined) return "—";
+  if (metric === "mse") return `MSE ${fmt(value, 3)}`;
+  return `accuracy ${Number((100 * value).toFixed(1))} %`;
+}
+
+/** One card per model: live numbers while training, the result in words at the end. */
+export class TrainCards {
+  constructor(el) {
+    this.el = el;
+    this.cards = [];
+  }
+
+  begin(data) {
+    this.data = data;
+    this.cards = data.models.map((m) => {
+      const card = document.createElement("article");
+      card.className = "train-card";
+      card.dataset.model = m.key;
+      const h = document.createElement("h3");
+      const sw = document.createElement("span");
+      sw.className = "swatch";
+      const chip = document.createElement("span");
+      chip.className = "chip";
+      chip.textContent = "training";
+      h.append(sw, m.label, chip);
+      const live = document.createElement("p");
+      live.className = "live";
+      const verdict = document.createElement("p");
+      verdict.className = "verdict";
+      card.append(h, live, verdict);
+      return { card, chip, live, verdict };
+    });
+    this.el.replaceChildren(...this.cards.map((c) => c.card));
+  }
+
+  /** Live numbers (cheap; called once per frame). */
+  sync() {
+    const { data } = this;
+    if (!data) return;
+    data.models.forEach((m, i) => {
+      const l = data.last[i];
+      const parts = [`step ${l.step}`, `loss ${fmt(l.loss)}`];
+      if (l.evalStep !== null) parts.push(`held-out ${metricText(data.metric, l.evalValue)} at step ${l.evalStep}`);
+      if (data.config.clip !== null) parts.push(`clipped ${l.clipped} of ${Math.ceil(l.step / data.progressEvery)} reports`);
+      const text = parts.join(" · ");
+      if (this.cards[i].live.textContent !== text) this.cards[i].live.textContent = text;
+    });
+  }
+
+  /** The `done` event: "LSTM: MSE 0.0003 vs baseline 0.167 — solved". */
+  finish(done) {
+    const { data } = this;
+    done.models.forEach((r, i) => {
+      const c = this.cards[i];
+      if (!c) return;
+      const need = r.metric === "mse" ? "needs MSE below 0.01" : "needs accuracy above 99 %";
+      c.verdict.textContent = `${r.label}: ${metricText(r.metric, r.value)} vs baseline ` +
+        `${metricText(r.metric, r.baseline).replace(/^(MSE|accuracy) /, "")} — ` +
+        (r.solved ? "solved" : `not solved (${need})`);
+      c.chip.textContent = r.solved ? "solved" : "not solved";
+      c.card.classList.toggle("is-solved", r.solved);
+      c.card.classList.add("is-final");
+    });
+    this.sync(data);
+  }
+
+  /** Stopped or failed: the last held-out metric, marked as such. */
+  interrupt(reason) {
+    const { data } = this;
+    if (!data) return;
+    data.models.forEach((m, i) => {
+      const c = this.cards[i];
+      const l = data.last[i];
+      c.chip.textContent = reason;
+      c.verdict.textContent = l.evalStep === null ? `${m.label}: ${reason} before its first evaluation.`
+        : `${m.label}: ${metricText(data.metric, l.evalValue)} at step ${l.evalStep} vs baseline ` +
+          `${metricText(data.metric, data.metricBaseline).replace(/^(MSE|accuracy) /, "")} (${reason}).`;
+    });
+  }
+
+  clear() {
+    this.data = null;
+    this.cards = [];
+  }
+}
