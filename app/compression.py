@@ -14,6 +14,8 @@ time. Here:
 
 import gzip
 
+from starlette.concurrency import run_in_threadpool
+
 MIN_BYTES = 1000
 MAX_DYNAMIC_BYTES = 1_000_000
 COMPRESSIBLE = (b"text/", b"application/json", b"application/javascript", b"image/svg+xml")
@@ -61,13 +63,14 @@ class Compression:
             body = b"".join(chunks)
             headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
             etag = dict(headers).get(b"etag", b"")
+            # compression runs in a worker thread: plotly.min.js at level 9 takes ~0.3 s
             if static and etag:
                 key = (path, etag)
                 if key not in self.cache:
-                    self.cache[key] = gzip.compress(body, compresslevel=9, mtime=0)
+                    self.cache[key] = await run_in_threadpool(gzip.compress, body, 9, mtime=0)
                 packed = self.cache[key]
             else:
-                packed = gzip.compress(body, compresslevel=1, mtime=0)
+                packed = await run_in_threadpool(gzip.compress, body, 1, mtime=0)
             headers += [(b"content-encoding", b"gzip"), (b"content-length", str(len(packed)).encode()),
                          (b"vary", b"Accept-Encoding")]
             await send({**start, "headers": headers})

@@ -17,16 +17,17 @@ from app.serialize import JSONResponse
 log = logging.getLogger("gradient_flow_lab")
 
 
-def _loc(loc) -> str:
+def _loc(loc, kind: str = "") -> str:
     parts = [str(p) for p in loc if p != "body"]
-    return ".".join(parts) if parts else "body"
+    return ".".join(parts) if parts and kind != "json_invalid" else "body"
 
 
 def _message(err: dict) -> str:
     msg = str(err.get("msg", "invalid"))
     ctx = err.get("ctx") or {}
-    if err.get("type") == "json_invalid" and "error" in ctx:
-        msg = f"{msg}: {ctx['error']}"
+    if err.get("type") == "json_invalid":  # its loc is ("body", character position)
+        where = err.get("loc", ())[-1]
+        msg = f"{msg}: {ctx.get('error', 'invalid JSON')} at character {where}"
     return msg
 
 
@@ -38,7 +39,7 @@ def clean(errors) -> list[dict]:
 
 def describe(errors) -> str:
     """One line naming each field and what is wrong with it."""
-    return "; ".join(f"{_loc(e['loc'])}: {e['msg']}" for e in clean(errors)) or "invalid request"
+    return "; ".join(f"{_loc(e['loc'], e['type'])}: {e['msg']}" for e in clean(errors)) or "invalid request"
 
 
 async def validation_error(request: Request, exc: RequestValidationError):
@@ -47,8 +48,12 @@ async def validation_error(request: Request, exc: RequestValidationError):
 
 
 async def http_error(request: Request, exc: StarletteHTTPException):
+    if exc.status_code == 400:  # FastAPI's answer to a body it cannot decode (e.g. not UTF-8)
+        return JSONResponse({"detail": f"body: {exc.detail}; send UTF-8 JSON",
+                             "errors": [{"loc": ["body"], "msg": str(exc.detail), "type": "body_decode"}]},
+                            status_code=422)
     return JSONResponse({"detail": str(exc.detail)}, status_code=exc.status_code,
-                          headers=getattr(exc, "headers", None))
+                        headers=getattr(exc, "headers", None))
 
 
 async def unexpected_error(request: Request, exc: Exception):

@@ -223,3 +223,18 @@ def test_access_and_error_logs_are_json_lines(caplog):
     assert access[0]["ms"] >= 0 and access[0]["bytes"] > 0
     errors = [x for x in lines if x["level"] == "ERROR"]
     assert errors and "secret internals" in errors[0]["exc"]  # the trace stays in the log
+
+
+def test_a_body_that_is_not_utf8_is_a_422_naming_the_body(client):
+    r = client.post("/api/runs", content=b"\xff\xfe", headers={"content-type": "application/json"})
+    assert r.status_code == 422 and r.json()["detail"].startswith("body:")
+
+
+def test_openapi_documents_json_answers_and_event_streams(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    ok = paths["/api/runs"]["post"]["responses"]["200"]["content"]
+    assert ok == {"application/json": {"schema": {"$ref": "#/components/schemas/RunResultSchema"}}}
+    for path in ("/api/runs/stream", "/api/train/stream"):
+        content = paths[path]["post"]["responses"]["200"]["content"]
+        assert list(content) == ["text/event-stream"], path
+        assert content["text/event-stream"]["schema"]["required"] == ["event", "data", "id"]

@@ -6,16 +6,24 @@ from fastapi.sse import EventSourceResponse
 from app.limits import slot
 from app.resolve import resolve_run
 from app.schemas import RUN_EXAMPLES, ErrorSchema, RunRequest, RunResultSchema
-from app.serialize import EventEncoder, JSONResponse, encode_frames, run_result
+from app.serialize import EventEncoder, EventStream, JSONResponse, encode_frames, run_result, sse_doc
 from app.streaming import Stopped, bounded, sse_chunks
 from core.run import RunSpec, collect, run
 
 router = APIRouter(prefix="/api", tags=["runs"])
 
-ERRORS = {
-    413: {"model": ErrorSchema, "description": "request body over body_bytes_max"},
-    422: {"model": ErrorSchema, "description": "invalid input, or over a limit (named)"},
-    503: {"model": ErrorSchema, "description": "too many runs at once; see Retry-After"},
+ERROR_TEXTS = {
+    413: "request body over body_bytes_max",
+    422: "invalid input, or over a limit (named)",
+    503: "too many runs at once, or a time limit; see Retry-After",
+}
+ERRORS = {code: {"model": ErrorSchema, "description": text} for code, text in ERROR_TEXTS.items()}
+# The stream routes answer errors as JSON too: given a model, FastAPI would document them under
+# the route's media type (text/event-stream), so they name the schema themselves.
+STREAM_ERRORS = {
+    code: {"description": text,
+           "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorSchema"}}}}
+    for code, text in ERROR_TEXTS.items()
 }
 
 
@@ -51,18 +59,16 @@ def bounded_run(request: Request, spec: RunSpec):
     return bounded(run(spec), settings.run_seconds_max, "run_seconds_max", request.app.state.draining)
 
 
-SSE_DOC = {
-    200: {
-        "description": "Server-Sent Events: start, forward × T·models, backward × T·models, "
-        "summary × models, done (or error). Each event's data is a JSON object.",
-        "content": {"text/event-stream": {"schema": {"type": "string"}}},
-    }
-}
+SSE_DOC = sse_doc(
+    "Server-Sent Events: start, forward × T·models, backward × T·models, "
+        "summary × models, done (or error). Each event's data is a JSON object."
+)
 
 
 @router.post(
     "/runs/stream",
-    responses={**SSE_DOC, **ERRORS},
+    responses={**SSE_DOC, **STREAM_ERRORS},
+    response_class=EventStream,
     dependencies=[Depends(run_slot)],
 )
 async def stream_run(request: Request, resolved: tuple[RunSpec, dict] = Depends(run_request)):

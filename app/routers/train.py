@@ -5,21 +5,18 @@ from fastapi.sse import EventSourceResponse
 
 from app.limits import slot
 from app.resolve import resolve_train
-from app.routers.runs import ERRORS
+from app.routers.runs import STREAM_ERRORS
 from app.schemas import TRAIN_EXAMPLES, TrainRequest
-from app.serialize import EventEncoder, encode_train
+from app.serialize import EventEncoder, EventStream, encode_train, sse_doc
 from app.streaming import bounded, sse_chunks
 from core.train import TrainSpec, train
 
 router = APIRouter(prefix="/api", tags=["train"])
 
-SSE_DOC = {
-    200: {
-        "description": "Server-Sent Events: start, then progress (per model, every progress_every "
-        "steps) and eval (per model, every eval_every steps), then done — or error.",
-        "content": {"text/event-stream": {"schema": {"type": "string"}}},
-    }
-}
+SSE_DOC = sse_doc(
+    "Server-Sent Events: start, then progress (per model, every progress_every "
+        "steps) and eval (per model, every eval_every steps), then done — or error."
+)
 
 
 def train_request(
@@ -32,7 +29,8 @@ def train_request(
 train_slot = slot("train_limiter")
 
 
-@router.post("/train/stream", responses={**SSE_DOC, **ERRORS}, dependencies=[Depends(train_slot)])
+@router.post("/train/stream", responses={**SSE_DOC, **STREAM_ERRORS}, response_class=EventStream,
+             dependencies=[Depends(train_slot)])
 async def stream_train(request: Request, resolved: tuple[TrainSpec, dict] = Depends(train_request)):
     """Train every model on the same batches; a client that disconnects stops the training."""
     spec, config = resolved
