@@ -351,7 +351,7 @@ def run_for(workers: int, clients: int, seconds: float) -> float:
           f"the kernel spreads them) for {runs_elapsed:.1f} s: {len(xs)} runs, {rate:.1f} runs/s, "
           f"p50 {ms(statistics.median(xs)) if xs else '-'} ms, {runs_tally.busy['run {}']} 503s, "
           f"{sum(runs_tally.errors.values())} errors\n")
-    return rate
+    return rate, errors_total
 
 
 def main():
@@ -369,13 +369,15 @@ def main():
           f"process's affinity mask, nproc {os.cpu_count()} on the host); load average before: "
           f"{os.getloadavg()[0]:.1f}.")
     print(f"Mix (weights): {', '.join(f'{k} {w}' for k, w in MIX)}; medium = {MEDIUM}.\n")
-    rates = {w: run_for(w, clients, seconds) for w in args.workers}
+    results = {w: run_for(w, clients, seconds) for w in args.workers}
+    rates = {w: rate for w, (rate, _) in results.items()}
     if 1 in rates:
         print(f"One worker sustains about {rates[1]:.0f} runs/s of the default request "
               f"(POST /api/runs {{}}, 4 clients, no other load)"
               + (f"; two workers about {rates[2]:.0f}." if 2 in rates else "."))
     print(f"\n{load_line()}")
+    return 1 if any(errors for _, errors in results.values()) else 0  # 503s are by design
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -187,7 +187,8 @@ def main():
     for line in errors[:5]:
         print(f"server log: {line[:500]}")
     print(f"\n{load_line()}")
+    return 0 if all(row[3] != status(False) for row in rows) else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -155,31 +155,35 @@ class LSTMCell(Cell):
         s = sigmoid(a)  # σ of every block; the g block is replaced by tanh below
         i, f, g, o = s[:, :H], s[:, H:2 * H], s[:, 2 * H:3 * H], s[:, 3 * H:]
         np.tanh(a[:, 2 * H:3 * H], out=g)
-        ds = 1.0 - s  # σ' = σ(1 − σ) for i, f, o and tanh' = 1 − g² for g, block by block
-        ds *= s
-        np.multiply(g, g, out=ds[:, 2 * H:3 * H])
-        np.subtract(1.0, ds[:, 2 * H:3 * H], out=ds[:, 2 * H:3 * H])
         c = f * c_prev
         c += i * g
         tc = np.tanh(c)
         h = o * tc
-        return (h, c), (h_prev, c_prev, s, ds, tc)
+        # K: what ∂L/∂c (blocks i, f, g) or ∂L/∂h (block o) is multiplied by to give ∂L/∂a, so
+        # that the backward step (run once per row of the Jacobian too) is two products
+        K = 1.0 - s
+        K *= s  # σ' = σ(1 − σ)
+        K[:, :H] *= g  # ∂c/∂a_i = g σ'(a_i)
+        K[:, H:2 * H] *= c_prev  # ∂c/∂a_f = c_{t−1} σ'(a_f)
+        np.multiply(g, g, out=K[:, 2 * H:3 * H])
+        np.subtract(1.0, K[:, 2 * H:3 * H], out=K[:, 2 * H:3 * H])
+        K[:, 2 * H:3 * H] *= i  # ∂c/∂a_g = i tanh'(a_g)
+        K[:, 3 * H:] *= tc  # ∂h/∂a_o = tanh(c) σ'(a_o)
+        return (h, c), (h_prev, s, K, tc)
 
     def backward_core(self, d_state, cache, P):
         dh, dc_next = d_state
-        _, c_prev, s, ds, tc = cache
+        _, s, K, tc = cache
         H = tc.shape[-1]
-        i, f, g, o = s[:, :H], s[:, H:2 * H], s[:, 2 * H:3 * H], s[:, 3 * H:]
+        f, o = s[:, H:2 * H], s[:, 3 * H:]
         dc = dh * o
         dc *= 1.0 - tc * tc
         dc += dc_next  # back through h = o ⊙ tanh(c)
         rows = np.broadcast_shapes(dh.shape, tc.shape)[0]
-        da = np.empty((rows, 4 * H))
-        np.multiply(dc, g, out=da[:, :H])  # back through c = f ⊙ c_{t−1} + i ⊙ g
-        np.multiply(dc, c_prev, out=da[:, H:2 * H])
-        np.multiply(dc, i, out=da[:, 2 * H:3 * H])
-        np.multiply(dh, tc, out=da[:, 3 * H:])  # back through o ⊙ tanh(c)
-        da *= ds  # back through σ (i, f, o) and tanh (g)
+        da = np.empty((rows, 4, H))
+        np.multiply(dc[:, None, :], K[:, :3 * H].reshape(-1, 3, H), out=da[:, :3])  # back to a_i, a_f, a_g
+        np.multiply(dh, K[:, 3 * H:], out=da[:, 3])  # back to a_o
+        da = da.reshape(rows, 4 * H)
         dh_prev = da @ P["W_h"].T
         dc_prev = dc * f
         return (dh_prev, dc_prev), da, da
