@@ -97,6 +97,7 @@ def start_server() -> tuple[subprocess.Popen, str]:
             "warning",
         ],
         cwd=ROOT,
+        env={**os.environ, "GFL_LOG_LEVEL": "warning"},  # the app's own JSON access log too
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
