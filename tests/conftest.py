@@ -55,7 +55,7 @@ class LiveServer:
     def __init__(self, env: dict | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        full_env = {**os.environ, **(env or {})}
+        full_env = {**os.environ, "GFL_LOG_LEVEL": "warning", **(env or {})}  # no access log noise
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
              "--port", str(self.port), "--log-level", "warning"],

@@ -314,7 +314,10 @@ def test_disconnecting_stops_the_training(one_slot_server):
             assert r.status_code == 200
             parser, progress = SSEParser(), 0
             before, deadline = cpu_seconds(pid), time.monotonic() + 1.0
-            for text in r.iter_text():
+            # keep the iterator referenced: a dropped one is closed at once, and closing it
+            # closes the response, which is the disconnect this test makes later, on purpose
+            chunks = r.iter_text()
+            for text in chunks:
                 progress += sum(e.event == "progress" for e in parser.feed(text))
                 if time.monotonic() > deadline and progress > 0:
                     break
