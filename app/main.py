@@ -48,6 +48,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(
         lifespan=lifespan,
+        docs_url=None,  # served by app.routers.pages from the installed Swagger UI: no CDN
+        redoc_url=None,
         title="Gradient Flow Lab",
         version=__version__,
         description="Exact backpropagation through time for RNN, LSTM and GRU, computed live. "

@@ -2,9 +2,8 @@
 
 - Content-Security-Policy: scripts and connections from this origin only, no inline script,
   no framing. Plotly writes its own <style> elements, so styles allow 'unsafe-inline'; its PNG
-  export needs data: and blob: images. FastAPI's /docs and /redoc pages load Swagger UI and
-  ReDoc from a CDN with an inline bootstrap script, so they get a policy that allows exactly
-  that (they need the internet anyway).
+  export needs data: and blob: images. The same policy covers /docs: its Swagger UI comes
+  from the installed fastapi-offline package and starts from a script file.
 - Static files are served twice: under /static/<asset version>/ with a one-year immutable
   cache (the version is a hash of their contents, so a change gets a new URL; ES modules import
   each other relatively and inherit it), and under /static/ revalidated on every use.
@@ -25,17 +24,7 @@ CSP = "; ".join([
     "form-action 'self'",
     "frame-ancestors 'none'",
 ])
-DOCS_CSP = "; ".join([
-    "default-src 'self'",
-    "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net",
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com",
-    "font-src 'self' https://fonts.gstatic.com data:",
-    "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly",
-    "worker-src 'self' blob:",
-    "connect-src 'self'",
-    "frame-ancestors 'none'",
-])
-DOCS_PATHS = ("/docs", "/redoc")
+CSP_BYTES = CSP.encode()
 IMMUTABLE = b"public, max-age=31536000, immutable"
 REVALIDATE = b"no-cache"
 
@@ -60,7 +49,6 @@ class SecurityHeaders:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         path = scope["path"]
-        csp = DOCS_CSP if path.startswith(DOCS_PATHS) else CSP
         cache = None
         if path.startswith(self.immutable_prefixes):
             cache = IMMUTABLE
@@ -72,7 +60,7 @@ class SecurityHeaders:
                 headers = [(k, v) for k, v in message.get("headers", [])
                            if not (cache is not None and k.lower() == b"cache-control")]
                 headers += [
-                    (b"content-security-policy", csp.encode()),
+                    (b"content-security-policy", CSP_BYTES),
                     (b"x-content-type-options", b"nosniff"),
                     (b"referrer-policy", b"no-referrer"),
                     (b"x-frame-options", b"DENY"),

@@ -13,6 +13,7 @@ from sse import parse
 
 from app import logs
 from app.main import create_app
+from app.security import CSP
 from app.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,9 +62,13 @@ def test_a_refused_oversized_body_carries_the_headers_too():
     assert r.headers["x-content-type-options"] == "nosniff"
 
 
-def test_the_api_docs_get_a_policy_that_lets_swagger_load(client):
-    csp = client.get("/docs").headers["content-security-policy"]
-    assert "https://cdn.jsdelivr.net" in csp and "frame-ancestors 'none'" in csp
+def test_the_api_docs_are_served_offline_under_the_same_policy(client):
+    r = client.get("/docs")
+    assert r.status_code == 200 and r.headers["content-security-policy"] == CSP
+    assert not re.search(r"""(src|href)=["']https?://""", r.text)  # Swagger UI from the package
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", r.text)  # no inline script
+    for url in re.findall(r'(?:src|href)="(/[^"]+)"', r.text):
+        assert client.get(url).status_code == 200, url
 
 
 def test_versioned_assets_are_cached_for_a_year_and_plain_ones_revalidated(client):

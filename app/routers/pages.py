@@ -1,9 +1,11 @@
 """The explorer page."""
 
+from importlib.metadata import version
 from pathlib import Path
 
+import fastapi_offline
 import plotly
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
 router = APIRouter(tags=["pages"])
@@ -28,3 +30,26 @@ PLOTLY_VERSIONED = f"/vendor/plotly-{plotly.__version__}.min.js"  # cached for a
 def plotly_js():
     """Plotly.js from the installed `plotly` package: the page works with no internet."""
     return FileResponse(PLOTLY_JS, media_type="text/javascript")
+
+
+SWAGGER = Path(fastapi_offline.__file__).parent / "static"  # Swagger UI 5, for /docs offline
+SWAGGER_FILES = {"swagger-ui-bundle.js": "text/javascript", "swagger-ui.css": "text/css"}
+SWAGGER_PREFIX = f"/vendor/swagger-{version('fastapi-offline')}"
+
+
+@router.get("/docs", response_class=HTMLResponse, include_in_schema=False)
+def api_docs(request: Request):
+    """The OpenAPI schema in Swagger UI, with nothing from the internet."""
+    return request.app.state.templates.TemplateResponse(request, "docs.html", {
+        "static": request.app.state.static_prefix,
+        "openapi_url": request.app.openapi_url,
+        "swagger_js": f"{SWAGGER_PREFIX}/swagger-ui-bundle.js",
+        "swagger_css": f"{SWAGGER_PREFIX}/swagger-ui.css",
+    })
+
+
+@router.get(SWAGGER_PREFIX + "/{name}", include_in_schema=False)
+def swagger_file(name: str):
+    if name not in SWAGGER_FILES:
+        raise HTTPException(404, detail="not found")
+    return FileResponse(SWAGGER / name, media_type=SWAGGER_FILES[name])
