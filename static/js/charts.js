@@ -14,12 +14,17 @@
 import { fmt, rich } from "./format.js";
 import { gateStyle } from "./theme.js";
 import { modelKey } from "./url-state.js";
-import { axis, baseLayout, config } from "./plot-style.js";
+import { axis as styledAxis, baseLayout, config } from "./plot-style.js";
 
 const Plotly = window.Plotly;
 const HORIZON = 1e-3;
 // Keep a padded log-axis autorange inside float64, so that its tick labels stay numbers.
 const LOG_CLIP = { clipmin: 1e-320, clipmax: 1e305 };
+// Tick labels may overflow nothing here (the margins hold them). Plotly's default, "hide past
+// div", measures every label once per label drawn — O(labels²) forced layouts on each redraw,
+// the largest single cost of redrawing a chart during a run.
+const NO_OVERFLOW_CHECK = { ticklabeloverflow: "allow" };
+const axis = (theme, extra) => styledAxis(theme, { ...NO_OVERFLOW_CHECK, ...extra });
 
 
 function seq(n, f) {
@@ -28,10 +33,12 @@ function seq(n, f) {
   return out;
 }
 
-/** Points waiting to be appended: trace index → {x, y, customdata} (+ text, marker colour and
- * symbol for traces created with `marked: true`, whose markers differ point by point). */
+/** Points waiting to be appended: trace index → {x, y, customdata}, and for the one trace
+ * `marked` (if any), whose markers differ point by point, text, marker colour and symbol too.
+ * The other traces keep those arrays empty: Plotly validates per-point arrays on every redraw,
+ * so lines that never show markers must not carry them. */
 class Pending {
-  constructor(marked = false) {
+  constructor(marked = undefined) {
     this.marked = marked;
     this.map = new Map();
   }
@@ -40,14 +47,13 @@ class Pending {
     if (trace === undefined) return;
     let d = this.map.get(trace);
     if (!d) {
-      d = { x: [], y: [], customdata: [] };
-      if (this.marked) Object.assign(d, { text: [], color: [], symbol: [] });
+      d = { x: [], y: [], customdata: [], text: [], color: [], symbol: [] };
       this.map.set(trace, d);
     }
     d.x.push(x);
     d.y.push(y);
     d.customdata.push(c);
-    if (this.marked) {
+    if (trace === this.marked) {
       d.text.push(mark?.text ?? "");
       d.color.push(mark?.color ?? "transparent");
       d.symbol.push(mark?.symbol ?? "circle");
@@ -62,7 +68,7 @@ class Pending {
   into(traces) {
     for (const [k, d] of this.map) {
       Object.assign(traces[k], { x: d.x, y: d.y, customdata: d.customdata });
-      if (this.marked) {
+      if (k === this.marked) {
         traces[k].text = d.text;
         traces[k].marker = { ...traces[k].marker, color: d.color, symbol: d.symbol };
       }
@@ -75,7 +81,8 @@ class Pending {
     const keys = [...this.map.keys()];
     const d = keys.map((k) => this.map.get(k));
     const update = { x: d.map((v) => v.x), y: d.map((v) => v.y), customdata: d.map((v) => v.customdata) };
-    if (this.marked) {
+    if (this.map.has(this.marked)) {
+      // extendTraces appends the same attributes to every trace it touches: empty for the lines
       update.text = d.map((v) => v.text);
       update["marker.color"] = d.map((v) => v.color);
       update["marker.symbol"] = d.map((v) => v.symbol);
@@ -132,7 +139,7 @@ export class FlowChart extends Panel {
     this.mode = mode;
     this.xMode = xMode;
     this.shown = 0;
-    this.pending = new Pending(true);
+    this.pending = new Pending();
     this.invalidate();
   }
 
@@ -301,10 +308,10 @@ export class FlowChart extends Panel {
     this.boundPending = false;
     this.summariesSeen = this.run.summaryCount;
     const traces = this.traces();
-    const all = new Pending(true);
+    const all = new Pending(this.marks);
     this.collect(0, this.shown, all);
     all.into(traces);
-    this.pending = new Pending(true);
+    this.pending = new Pending(this.marks);
     Plotly.react(this.el, traces, this.layout(), config("gradient-flow"));
   }
 
@@ -377,7 +384,7 @@ class HeatRow extends Panel {
     const y = seq(run.H, (k) => k + 1);
     const what = kind === "hidden" ? (this.log ? "log₁₀(1 + h)" : this.src === "cell" ? "c" : "h") : "log₁₀|∂L/∂h|";
     const colorbar = {
-      thickness: 9, len: 1, x: 1.02, xanchor: "left", xpad: 0, outlinewidth: 0, nticks: 4,
+      thickness: 9, len: 1, x: 1.02, xanchor: "left", xpad: 0, outlinewidth: 0, nticks: 4, ...NO_OVERFLOW_CHECK,
       tickfont: { size: 9, color: theme.muted },
     };
     const main = {

@@ -284,16 +284,17 @@ let turn = 0; // round robin over the panels, so that every chart gets its turn 
 
 /**
  * Draw dirty panels within the frame budget (at least one per frame): the headline chart
- * first, then the others in turn. A panel that took c ms to draw waits 1.5·c ms before its
- * next draw, so a slow machine gets fewer, larger updates instead of long frames. Returns
- * true when some panels are left for a later frame.
+ * first, then the others in turn. A panel that took c ms to draw waits a multiple of c before
+ * its next draw, so a slow machine gets fewer, larger updates instead of long frames — except
+ * at the end of a complete run (`settle`), when what is left is drawn without waiting.
+ * Returns true when some panels are left for a later frame.
  */
-function drawPanels() {
+function drawPanels(settle) {
   const others = [views.hidden, views.grads, views.gates, views.why].flatMap((v) => v.panels);
   const order = [views.flow, ...others.slice(turn % (others.length || 1)), ...others.slice(0, turn % (others.length || 1))];
   const left = drawDirty(order, FRAME_BUDGET_MS, (panel) => {
     if (panel !== views.flow) turn = (others.indexOf(panel) + 1) % others.length;
-  });
+  }, { settle });
   return left || views.flow.dirty || others.some((panel) => panel.dirty);
 }
 
@@ -302,7 +303,7 @@ function render(p, { playing }) {
     for (const view of CHARTS) view.sync(p);
     views.summary.sync(p);
   }
-  const more = drawPanels();
+  const more = drawPanels(!!run && run.complete && p >= run.total);
   root.dataset.settled = String(!more && !playing);
   if (run && !more && !rendered && run.complete && p >= run.total) {
     rendered = true;

@@ -2,6 +2,12 @@
 // "max"), with pause, single steps and seeking. One requestAnimationFrame loop; each tick hands
 // the integer position p (0..total) to `render(p, info)`, which returns true when it still has
 // deferred work (a heavy redraw put off to a later frame).
+//
+// At "max" the position still advances at most MAX_STEPS_PER_FRAME per frame: the views'
+// sync work grows with the steps crossed (for a heatmap, H values a step), and one frame that
+// crosses a whole sweep of a long run would be one long task.
+
+const MAX_STEPS_PER_FRAME = 200;
 
 export class Player {
   constructor(render) {
@@ -100,8 +106,9 @@ export class Player {
     const dt = Math.min(250, Math.max(0, now - this.last)); // a hidden tab does not jump ahead
     this.last = now;
     if (this.playing) {
-      this.target = this.speed === Infinity ? this.available
-        : Math.min(this.available, this.target + (dt / 1000) * this.speed);
+      const advance = this.speed === Infinity ? MAX_STEPS_PER_FRAME
+        : Math.min(MAX_STEPS_PER_FRAME, (dt / 1000) * this.speed);
+      this.target = Math.min(this.available, this.target + advance);
       if (this.target >= this.available && (this.available >= this.total || this.final)) this.playing = false;
     }
     this.p = Math.min(Math.floor(this.target), this.available);
