@@ -188,7 +188,7 @@ class Sweep:
         dAX = self.dAX_block[:n].reshape(n * self.B, -1)
         dAH = self.dAH_block[:n].reshape(n * self.B, -1)
         X = self.X[start:stop].reshape(n * self.B, -1)
-        H_prev = np.stack(self.states[0][start:stop]).reshape(n * self.B, -1)
+        H_prev = self.H_all[start:stop].reshape(n * self.B, -1)  # h_start..h_{stop−1}
         g[cell.x_weight] += X.T @ dAX
         g[cell.h_weight] += H_prev.T @ dAH
         g[cell.x_bias] += dAX.sum(axis=0)
