@@ -90,3 +90,42 @@ def live_server():
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+# --- the browser (tests/test_browser*.py) ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path):
+    """Debian's Chromium, headless, through Playwright."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as e:
+        need("Playwright", f"{e}; install the test extra: pip install -e '.[test]'")
+    from browser_helpers import CHROMIUM_ARGS
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def context(browser):
+    context = browser.new_context(accept_downloads=True)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context):
+    """An offline 1280×800 page; fails the test on any failed request or console error
+    (except those a test allows in `page.allowed_console`)."""
+    from browser_helpers import offline_page
+
+    page, rec = offline_page(context)
+    page.rec = rec
+    yield page
+    problems = rec.problems(allow_console=getattr(page, "allowed_console", ()))
+    page.close()
+    assert not problems, problems

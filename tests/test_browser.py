@@ -14,7 +14,6 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 from browser_helpers import (
-    CHROMIUM_ARGS,
     offline_page,
     position,
     probe,
@@ -22,45 +21,11 @@ from browser_helpers import (
     wait_rendered,
     wait_settled,
 )
-from conftest import need
-
-try:
-    from playwright.sync_api import sync_playwright
-except ImportError:  # pragma: no cover - the test extra installs it
-    sync_playwright = None
 
 pytestmark = pytest.mark.browser
 
 # Chrome logs an HTTP error answer as a console error; the tests that provoke one allow it.
 HTTP_ERROR_LOG = "Failed to load resource: the server responded with a status of"
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path):
-    if sync_playwright is None:
-        need("Playwright", "install the test extra: pip install -e '.[test]'")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
-def context(browser):
-    context = browser.new_context(accept_downloads=True)
-    yield context
-    context.close()
-
-
-@pytest.fixture
-def page(context):
-    """An offline 1280×800 page; fails the test on any failed request or console error."""
-    page, rec = offline_page(context)
-    page.rec = rec
-    yield page
-    problems = rec.problems(allow_console=getattr(page, "allowed_console", ()))
-    page.close()
-    assert not problems, problems
 
 
 def run_url(base: str, **state) -> str:

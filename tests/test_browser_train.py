@@ -8,13 +8,7 @@ blocked) and each test ends by checking there was no failed request and no conso
 from urllib.parse import parse_qs, urlencode
 
 import pytest
-from browser_helpers import CHROMIUM_ARGS, offline_page, wait_for
-from conftest import need
-
-try:
-    from playwright.sync_api import sync_playwright
-except ImportError:  # pragma: no cover - the test extra installs it
-    sync_playwright = None
+from browser_helpers import offline_page, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -62,33 +56,6 @@ PROBE = r"""
   };
 }
 """
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path):
-    if sync_playwright is None:
-        need("Playwright", "install the test extra: pip install -e '.[test]'")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
-def context(browser):
-    context = browser.new_context()
-    yield context
-    context.close()
-
-
-@pytest.fixture
-def page(context):
-    page, rec = offline_page(context)
-    page.rec = rec
-    yield page
-    problems = rec.problems(allow_console=getattr(page, "allowed_console", ()))
-    page.close()
-    assert not problems, problems
 
 
 def train_url(base: str, **state) -> str:

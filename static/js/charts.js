@@ -15,6 +15,7 @@ import { fmt, rich } from "./format.js";
 import { gateStyle } from "./theme.js";
 import { modelKey } from "./url-state.js";
 import { axis as styledAxis, baseLayout, config } from "./plot-style.js";
+import { Panel } from "./frame-budget.js";
 
 const Plotly = window.Plotly;
 const HORIZON = 1e-3;
@@ -89,34 +90,6 @@ class Pending {
     }
     Plotly.extendTraces(el, update, keys);
     this.map.clear();
-  }
-}
-
-/** A Plotly div that is rebuilt (react) or updated in place (draw) when dirty. */
-class Panel {
-  constructor(el) {
-    this.el = el;
-    this.dirty = false;
-    this.rebuild = true;
-  }
-
-  invalidate() {
-    this.rebuild = true;
-    this.dirty = true;
-  }
-
-  draw() {
-    this.dirty = false;
-    if (this.rebuild) {
-      this.rebuild = false;
-      this.build();
-    } else {
-      this.update();
-    }
-  }
-
-  purge() {
-    Plotly.purge(this.el);
   }
 }
 

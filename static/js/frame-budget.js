@@ -28,3 +28,41 @@ export function drawDirty(order, budgetMs, onDrawn = () => {}, { settle = false 
   }
   return left;
 }
+
+/**
+ * A Plotly div that the scheduler draws: rebuilt (Plotly.react, via build()) on its first draw
+ * and after invalidate() (a new run, a theme change), else updated in place (update()).
+ */
+export class Panel {
+  constructor(el) {
+    this.el = el;
+    this.dirty = false;
+    this.rebuild = true;
+  }
+
+  invalidate() {
+    this.rebuild = true;
+    this.dirty = true;
+  }
+
+  draw() {
+    this.dirty = false;
+    if (this.rebuild) {
+      this.rebuild = false;
+      this.build();
+    } else {
+      this.update();
+    }
+  }
+
+  purge() {
+    window.Plotly.purge(this.el);
+  }
+
+  /** Empty the div; the next draw rebuilds it. */
+  clear() {
+    this.purge();
+    this.dirty = false;
+    this.rebuild = true;
+  }
+}

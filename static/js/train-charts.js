@@ -10,6 +10,7 @@
 import { fmt } from "./format.js";
 import { modelKey } from "./url-state.js";
 import { axis, baseLayout, config } from "./plot-style.js";
+import { Panel } from "./frame-budget.js";
 
 const Plotly = window.Plotly;
 
@@ -43,36 +44,6 @@ export class TrainData {
   /** Steps done by every model (they train in lockstep). */
   get step() {
     return this.final ? this.steps : Math.min(...this.last.map((l) => l.step));
-  }
-}
-
-/** A Plotly div, rebuilt (react) on its first draw and after a theme change, else updated. */
-class Panel {
-  constructor(el) {
-    this.el = el;
-    this.dirty = false;
-    this.rebuild = true;
-  }
-
-  invalidate() {
-    this.rebuild = true;
-    this.dirty = true;
-  }
-
-  draw() {
-    this.dirty = false;
-    if (this.rebuild) {
-      this.rebuild = false;
-      this.build();
-    } else {
-      this.update();
-    }
-  }
-
-  clear() {
-    Plotly.purge(this.el);
-    this.dirty = false;
-    this.rebuild = true;
   }
 }
 
