@@ -19,7 +19,6 @@ of the fastest repeats is shown beside it, as a check on load from other process
 is asserted on them.
 """
 
-import socket
 import statistics
 import subprocess
 import sys
@@ -38,6 +37,7 @@ from app.serialize import EventEncoder, dumps, encode_frames, run_result
 from app.settings import Settings
 from benchmarks.common import (
     best,
+    free_port,
     interleaved,
     load_line,
     machine_line,
@@ -46,6 +46,7 @@ from benchmarks.common import (
     parse_args,
     status,
     table,
+    wait_healthy,
 )
 from core.run import collect, run
 
@@ -57,12 +58,6 @@ THREE_MODELS = [{"cell": "rnn", "activation": "sigmoid"}, {"cell": "rnn", "activ
 
 def large(T: int, H: int) -> dict:
     return {"models": THREE_MODELS, "seq_len": T, "hidden_size": H, "include": ["hidden", "grads"]}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextmanager
@@ -77,17 +72,11 @@ def live_server():
             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
         )
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    raise RuntimeError("the server did not start:\n" + log.read().decode(errors="replace"))
-                time.sleep(0.1)
+            def log_text() -> str:
+                log.seek(0)
+                return log.read().decode(errors="replace")
+
+            wait_healthy(url, proc, 30, log_text)
             yield url
         finally:
             proc.terminate()

@@ -34,7 +34,6 @@ import multiprocessing
 import os
 import random
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -49,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the working t
 
 import httpx
 
-from benchmarks.common import cpu_count, load_line, machine_line, ms, status, table
+from benchmarks.common import cpu_count, free_port, load_line, machine_line, ms, status, table, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT: dict = {}
@@ -64,12 +63,6 @@ TIMEOUT = httpx.Timeout(60.0)
 
 
 # --- the server -------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @dataclass
 class Server:
@@ -100,16 +93,7 @@ def serve(workers: int = 1, env: dict | None = None):
                                 env=full_env, stdout=log, stderr=subprocess.STDOUT)
         server = Server(url, proc, log)
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the server did not start:\n" + server.log_text())
-                time.sleep(0.1)
+            wait_healthy(url, proc, 60, server.log_text)
             if workers > 1:
                 time.sleep(2)  # the first worker answers; give the others time to import the app
             yield server

@@ -21,19 +21,19 @@ pipeline (server, stream, parsing, charts), the default 250 steps/s adds the int
 import argparse
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from browser_helpers import wait_for  # noqa: E402  (polls without eval: the page's CSP forbids it)
+sys.path.insert(0, str(ROOT))
+from browser_helpers import wait_for  # noqa: E402
+
+from benchmarks.common import free_port, wait_healthy  # noqa: E402  (polls without eval: the page's CSP forbids it)
 
 SCENARIOS = [
     ("default request, speed max", "?speed=max"),
@@ -74,12 +74,6 @@ MEASURE = """() => {
 }"""
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_server() -> tuple[subprocess.Popen, str]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -99,15 +93,12 @@ def start_server() -> tuple[subprocess.Popen, str]:
         cwd=ROOT,
         env={**os.environ, "GFL_LOG_LEVEL": "warning"},  # the app's own JSON access log too
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.terminate()
-    raise RuntimeError("the server did not start")
+    try:
+        wait_healthy(url, proc, 30)
+    except RuntimeError:
+        proc.terminate()
+        raise
+    return proc, url
 
 
 def main() -> None:

@@ -10,7 +10,9 @@ import argparse
 import gc
 import os
 import platform
+import socket
 import statistics
+import subprocess
 import time
 from collections.abc import Callable, Sequence
 
@@ -112,3 +114,29 @@ def load_line() -> str:
     except OSError:
         return "load average unavailable"
     return f"1-minute load average at the end: {load:.1f} on {cpu_count()} CPUs"
+
+
+def free_port() -> int:
+    """A free TCP port on the loopback interface."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(
+    url: str, proc: subprocess.Popen, seconds: float, log: Callable[[], str] = lambda: ""
+) -> None:
+    """Until GET url/healthz answers 200; RuntimeError (with the server's log) if the process
+    exits or `seconds` pass first."""
+    import httpx  # the API benchmarks only
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("the server did not start:\n" + log())
+        time.sleep(0.1)

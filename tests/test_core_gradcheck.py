@@ -7,6 +7,7 @@ computes the loss of the contract itself, so it checks the output layer and the 
 
 import numpy as np
 import pytest
+from numerics import rel_err
 
 from core.bptt import Sweep, composed_bptt
 from core.cells import make_cell
@@ -21,13 +22,6 @@ KINK_MARGIN = 1e-3  # relu: every pre-activation at least this far from its kink
 CASES = [("rnn", "sigmoid"), ("rnn", "tanh"), ("rnn", "relu"), ("rnn", "linear"),
          ("lstm", None), ("gru", None)]
 CASE_IDS = [f"{c}-{a}" if a else c for c, a in CASES]
-
-
-def rel_err(a, b) -> float:
-    """‖a − b‖ / max(‖a‖, ‖b‖), norm-wise over the whole array (0 when both are 0)."""
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    scale = max(np.linalg.norm(a), np.linalg.norm(b))
-    return float(np.linalg.norm(a - b) / scale) if scale > 0 else 0.0
 
 
 def step_losses(h, target, W_hy, b_y, loss):

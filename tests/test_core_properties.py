@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from numerics import rel_err
 
 from core.activations import ACTIVATIONS
 from core.bptt import Sweep, composed_bptt
@@ -18,13 +19,6 @@ PROPERTY_SETTINGS = settings(max_examples=40, deadline=None,
                              suppress_health_check=[HealthCheck.too_slow])
 
 RNN_ACTIVATIONS = ["sigmoid", "tanh", "relu", "linear"]
-
-
-def rel_err(a, b) -> float:
-    """‖a − b‖ / max(‖a‖, ‖b‖), norm-wise over the whole array (0 when both are 0)."""
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    scale = max(np.linalg.norm(a), np.linalg.norm(b))
-    return float(np.linalg.norm(a - b) / scale) if scale > 0 else 0.0
 
 
 @PROPERTY_SETTINGS

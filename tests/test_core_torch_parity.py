@@ -14,6 +14,7 @@ a failure, not a skip.
 
 import numpy as np
 import pytest
+from numerics import rel_err
 
 from core.bptt import Sweep
 from core.init import InitSpec
@@ -27,13 +28,6 @@ JAC_RTOL = 1e-8
 TORCH_CASES = [("rnn", "tanh"), ("rnn", "relu"), ("rnn", "sigmoid"), ("rnn", "linear"),
                ("lstm", None), ("gru", None)]
 CASE_IDS = [f"{c}-{a}" if a else c for c, a in TORCH_CASES]
-
-
-def rel_err(a, b) -> float:
-    """‖a − b‖ / max(‖a‖, ‖b‖), norm-wise over the whole array (0 when both are 0)."""
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    scale = max(np.linalg.norm(a), np.linalg.norm(b))
-    return float(np.linalg.norm(a - b) / scale) if scale > 0 else 0.0
 
 
 def make_run(cell, activation, T=6, H=5, D=3, O=2, B=3, loss_at="last", seed=3, **spec):

@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from numerics import rel_err
 
 from core.bptt import Sweep, output_grads
 from core.cells import make_cell
@@ -41,13 +42,6 @@ from core.train import (
     profile_steps,
     train,
 )
-
-
-def rel_err(a, b) -> float:
-    """‖a − b‖ / max(‖a‖, ‖b‖), norm-wise over the whole array (0 when both are 0)."""
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    scale = max(np.linalg.norm(a), np.linalg.norm(b))
-    return float(np.linalg.norm(a - b) / scale) if scale > 0 else 0.0
 
 
 def log_softmax(y: np.ndarray) -> np.ndarray:

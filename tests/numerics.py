@@ -1,0 +1,10 @@
+"""Comparison helpers shared by the numerical tests."""
+
+import numpy as np
+
+
+def rel_err(a, b) -> float:
+    """‖a − b‖ / max(‖a‖, ‖b‖), norm-wise over the whole array (0 when both are 0)."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    scale = max(np.linalg.norm(a), np.linalg.norm(b))
+    return float(np.linalg.norm(a - b) / scale) if scale > 0 else 0.0
