@@ -7,6 +7,7 @@ computes the loss of the contract itself, so it checks the output layer and the 
 
 import numpy as np
 import pytest
+from numerics import numeric_grad as central_difference
 from numerics import rel_err
 
 from core.bptt import Sweep, composed_bptt
@@ -54,17 +55,7 @@ def tail_loss(cell, P, X, targets, loss_at, loss, t, state_t):
 
 
 def numeric_grad(f, a: np.ndarray) -> np.ndarray:
-    """∂f/∂a by central differences, perturbing `a` in place (and restoring it)."""
-    g = np.zeros_like(a)
-    for idx in np.ndindex(a.shape):
-        old = a[idx]
-        a[idx] = old + EPS
-        f_plus = f()
-        a[idx] = old - EPS
-        f_minus = f()
-        a[idx] = old
-        g[idx] = (f_plus - f_minus) / (2 * EPS)
-    return g
+    return central_difference(f, a, EPS)
 
 
 def preactivations(cell, P, X, state0) -> np.ndarray:

@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from numerics import numeric_grad as central_difference
 from numerics import rel_err
 
 from core.bptt import Sweep, output_grads
@@ -291,17 +292,7 @@ def reference_loss(cell, P, X, classes, loss_at, scale) -> float:
 
 
 def numeric_grad(f, a: np.ndarray) -> np.ndarray:
-    """∂f/∂a by central differences, perturbing `a` in place (and restoring it)."""
-    g = np.zeros_like(a)
-    for idx in np.ndindex(a.shape):
-        old = a[idx]
-        a[idx] = old + EPS
-        f_plus = f()
-        a[idx] = old - EPS
-        f_minus = f()
-        a[idx] = old
-        g[idx] = (f_plus - f_minus) / (2 * EPS)
-    return g
+    return central_difference(f, a, EPS)
 
 
 def sweep_grads(cell, P, X, targets, loss_at, loss, scale):
