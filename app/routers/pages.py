@@ -8,17 +8,25 @@ import plotly
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
+from app import i18n
+
 router = APIRouter(tags=["pages"])
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def index(request: Request):
+    """The page, in the language of the URL's `lang` or else of Accept-Language."""
+    lang = i18n.choose(request.query_params.get("lang"), request.headers.get("accept-language"))
     templates = request.app.state.templates
     return templates.TemplateResponse(request, "index.html", {
         "version": request.app.version,
         "static": request.app.state.static_prefix,
         "plotly_js": PLOTLY_VERSIONED,
-    })
+        "lang": lang,
+        "languages": i18n.LANGUAGES,
+        "t": i18n.translator(lang),
+        "messages": i18n.messages_json(lang),
+    }, headers={"Vary": "Accept-Language"})
 
 
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"

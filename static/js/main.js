@@ -13,6 +13,7 @@ import { SummaryCards } from "./summary.js";
 import { onThemeChange, readTheme } from "./theme.js";
 import { DEFAULTS, parseState, requestBody, toSearch } from "./url-state.js";
 import { drawDirty } from "./frame-budget.js";
+import { bindLanguageSelect } from "./i18n.js";
 
 const $ = (selector) => document.querySelector(selector);
 const root = document.documentElement;
@@ -507,6 +508,7 @@ onThemeChange((next) => {
 // ---------------------------------------------------------------- start-up
 
 function init() {
+  bindLanguageSelect($("#lang"));
   const { state, hasState, problems } = parseState(location.search);
   writeControls(state);
   views.why.begin(null, theme);
