@@ -12,7 +12,7 @@ from app import __version__, errors, logs
 from app.compression import Compression
 from app.limits import BodySizeLimit, RunLimiter
 from app.paths import STATIC, TEMPLATES
-from app.routers import meta, pages, runs, train
+from app.routers import explain, meta, pages, runs, train
 from app.routers.pages import PLOTLY_VERSIONED
 from app.security import SecurityHeaders, asset_version
 from app.settings import Settings
@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(meta.router)
     app.include_router(runs.router)
     app.include_router(train.router)
+    app.include_router(explain.router)
     static_prefix = f"/static/{asset_version(STATIC, __version__)}"
     app.state.static_prefix = static_prefix
     app.mount(static_prefix, StaticFiles(directory=STATIC), name="static-versioned")

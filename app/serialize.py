@@ -92,6 +92,10 @@ def model_result(m: ModelResult, include: set[str]) -> dict:
         out["jacobian_norm"] = m.jacobian_norm
     if m.bound is not None:
         out["bound"] = m.bound
+    if m.zigzag is not None:
+        out["zigzag"] = m.zigzag
+    if m.cell_grad_norm is not None:
+        out["cell_grad_norm"] = m.cell_grad_norm
     if "params" in include:
         out["params"] = m.params
     out.update(param_grad_norm=m.param_grad_norm, summary=m.summary)
@@ -125,12 +129,18 @@ def frame_event(frame: Frame, config: dict, include: set[str]) -> tuple[str, dic
             data["grads"] = frame.grads
         if "jacobian" in include:
             data["jacobian_norm"] = frame.jacobian_norm
+        if frame.cell_grad_norm is not None:
+            data["cell_grad_norm"] = frame.cell_grad_norm
         return "backward", data
     if isinstance(frame, SummaryFrame):
         data = {"model": frame.model, "loss": frame.loss, "summary": frame.summary,
                 "param_grad_norm": frame.param_grad_norm, "grad_norm": frame.grad_norm}
         if frame.bound is not None:
             data["bound"] = frame.bound
+        if frame.zigzag is not None:
+            data["zigzag"] = frame.zigzag
+        if frame.cell_grad_norm is not None:
+            data["cell_grad_norm"] = frame.cell_grad_norm
         if frame.jacobian_norm is not None and "jacobian" in include:
             data["jacobian_norm"] = frame.jacobian_norm
         if "params" in include:

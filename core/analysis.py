@@ -65,12 +65,16 @@ def sign_uniform_fractions(hidden: np.ndarray, grads: np.ndarray, dphi) -> np.nd
     same way, and reaching a mixed target takes a zig-zag (LeCun et al. 1998). With tanh,
     h_{t−1} has both signs and only a column with δ_{t,k} = 0 is sign-uniform.
 
+    So column k is mixed exactly when h_{t−1} has entries of both signs and δ_{t,k} ≠ 0, and
+    the statistic costs O(T·H), not the O(T·H²) of the outer products. (A NaN has no sign:
+    it makes no entry positive or negative.)
+
     hidden, grads: [T, H] (h_t and ∂L/∂h_t); dphi: φ' from the output. Returns [T − 1]: the
     fraction of units whose column has no two nonzero entries of opposite sign.
     """
     delta = grads[1:] * dphi(hidden[1:])  # δ_t for t = 2..T
     h_prev = hidden[:-1]  # h_{t−1}
-    column_signs = np.sign(h_prev)[:, :, None] * np.sign(delta)[:, None, :]  # [T−1, j, k]
-    has_pos = (column_signs > 0).any(axis=1)
-    has_neg = (column_signs < 0).any(axis=1)
-    return 1.0 - (has_pos & has_neg).mean(axis=1)
+    with np.errstate(invalid="ignore"):
+        both_signs = (h_prev > 0).any(axis=1) & (h_prev < 0).any(axis=1)  # [T − 1]
+        nonzero = (delta > 0) | (delta < 0)  # [T − 1, H]
+    return (~(both_signs[:, None] & nonzero)).mean(axis=1)

@@ -106,6 +106,7 @@ class Sweep:
         state0: State | None = None,
         loss: str = "mse",
         loss_scale: float | None = None,
+        cell_grads: bool = False,
     ):
         T, B, _ = X.shape
         H = P[cell.h_weight].shape[0]
@@ -124,6 +125,8 @@ class Sweep:
         self.dAH_block = np.empty_like(self.dAX_block) if cell.h_bias is not None else self.dAX_block
         self.grads = {name: np.zeros_like(p) for name, p in P.items()}
         self.grad_norm = np.zeros(T + 1)  # ‖∂L/∂h_t‖_F; index t
+        # ‖∂L/∂c_t‖_F (the LSTM's total cell-state gradient; index t), when asked for
+        self.cell_grad_norm = np.zeros(T + 1) if cell_grads and hasattr(cell, "total_cell_grad") else None
         self.jacobian = jacobian
         self.jacobian_norm = np.full(T + 1, np.nan) if jacobian else None
         self.loss_value: float | None = None
@@ -169,8 +172,10 @@ class Sweep:
             dh = dh + direct
         self.dH.append(dh)
         self.grad_norm[t] = frobenius(dh)
-        self.d_state, d_ax, d_ah = self.cell.backward_core((dh, *self.d_state[1:]), self.caches[t],
-                                                           self.P)
+        d_state = (dh, *self.d_state[1:])
+        if self.cell_grad_norm is not None:
+            self.cell_grad_norm[t] = frobenius(self.cell.total_cell_grad(d_state, self.caches[t]))
+        self.d_state, d_ax, d_ah = self.cell.backward_core(d_state, self.caches[t], self.P)
         k = (t - 1) % BLOCK
         self.dAX_block[k] = d_ax
         if self.dAH_block is not self.dAX_block:

@@ -171,14 +171,23 @@ class LSTMCell(Cell):
         K[:, 3 * H:] *= tc  # ∂h/∂a_o = tanh(c) σ'(a_o)
         return (h, c), (h_prev, s, K, tc)
 
-    def backward_core(self, d_state, cache, P):
+    @staticmethod
+    def total_cell_grad(d_state, cache):
+        """∂L/∂c_t [B, H], the total derivative: the path through c_{t+1} (`d_state[1]`) plus
+        the one through h_t = o ⊙ tanh(c_t)."""
         dh, dc_next = d_state
-        _, s, K, tc = cache
-        H = tc.shape[-1]
-        f, o = s[:, H:2 * H], s[:, 3 * H:]
-        dc = dh * o
+        _, s, _, tc = cache
+        dc = dh * s[:, 3 * tc.shape[-1]:]
         dc *= 1.0 - tc * tc
         dc += dc_next  # back through h = o ⊙ tanh(c)
+        return dc
+
+    def backward_core(self, d_state, cache, P):
+        dh, _ = d_state
+        _, s, K, tc = cache
+        H = tc.shape[-1]
+        f = s[:, H:2 * H]
+        dc = self.total_cell_grad(d_state, cache)
         rows = np.broadcast_shapes(dh.shape, tc.shape)[0]
         da = np.empty((rows, 4, H))
         np.multiply(dc[:, None, :], K[:, :3 * H].reshape(-1, 3, H), out=da[:, :3])  # back to a_i, a_f, a_g

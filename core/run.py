@@ -91,6 +91,7 @@ class BackwardFrame:
     grad_norm: float  # ‖∂L/∂h_t‖_F over the batch
     grads: np.ndarray  # [H], ∂L/∂h_t of batch item 0
     jacobian_norm: float | None  # ‖∂s_T/∂s_t‖₂, batch item 0
+    cell_grad_norm: float | None = None  # ‖∂L/∂c_t‖_F over the batch, LSTM only
 
 
 @dataclass(slots=True)
@@ -104,6 +105,8 @@ class SummaryFrame:
     param_grads: Params
     param_grad_norm: dict[str, float]
     summary: dict  # log10_grad_ratio, memory_horizon, overflow_step, overflow_phase, sigma_max
+    zigzag: np.ndarray | None = None  # [T], rnn only: analysis.sign_uniform_fractions, NaN at t = 1
+    cell_grad_norm: np.ndarray | None = None  # [T], LSTM only: ‖∂L/∂c_t‖_F
 
 
 Frame = StartFrame | ForwardFrame | BackwardFrame | SummaryFrame
@@ -133,7 +136,8 @@ def run(spec: RunSpec) -> Iterator[Frame]:
     at a time."""
     cells, params, X, Y = build(spec)
     T = spec.seq_len
-    sweeps = [Sweep(c, P, X, Y, spec.loss_at, spec.jacobian) for c, P in zip(cells, params, strict=True)]
+    sweeps = [Sweep(c, P, X, Y, spec.loss_at, spec.jacobian, cell_grads=True)
+              for c, P in zip(cells, params, strict=True)]
     yield StartFrame([model_info(c) for c in cells], X, Y, params)
 
     for start in range(1, T + 1, STEPS_PER_BLOCK):
@@ -167,7 +171,8 @@ def _forward_frame(i: int, sw: Sweep, t: int) -> ForwardFrame:
 def _backward_frame(i: int, sw: Sweep, t: int) -> BackwardFrame:
     dh = sw.backward_step(t)
     jn = float(sw.jacobian_norm[t]) if sw.jacobian_norm is not None else None
-    return BackwardFrame(i, t, float(sw.grad_norm[t]), dh[0], jn)
+    cn = float(sw.cell_grad_norm[t]) if sw.cell_grad_norm is not None else None
+    return BackwardFrame(i, t, float(sw.grad_norm[t]), dh[0], jn, cn)
 
 
 def _summary_frame(i: int, sw: Sweep, loss: float) -> SummaryFrame:
@@ -178,6 +183,11 @@ def _summary_frame(i: int, sw: Sweep, loss: float) -> SummaryFrame:
     sigma = recurrent_sigma_max(cell, P)
     activation = getattr(cell, "activation", None)
     bound = analysis.pascanu_bound(activation.gamma, sigma, T) if activation else None
+    zigzag = None
+    if activation:  # h_t and ∂L/∂h_t of batch item 0; sw.dH holds t = T..1
+        fractions = analysis.sign_uniform_fractions(sw.H_all[1:, 0], np.stack([d[0] for d in sw.dH[::-1]]),
+                                                    activation.dphi)
+        zigzag = np.concatenate([[np.nan], fractions])
 
     preact = np.stack([c[1] for c in sw.caches[1:]]) if cell.name == "rnn" else None
     step, phase = analysis.first_nonfinite_forward(sw.H_all[1:], sw.Y, loss, preact), "forward"
@@ -207,6 +217,8 @@ def _summary_frame(i: int, sw: Sweep, loss: float) -> SummaryFrame:
         param_grads=grads,
         param_grad_norm={k: float(np.sqrt(np.sum(g * g))) for k, g in grads.items()},
         summary=summary,
+        zigzag=zigzag,
+        cell_grad_norm=None if sw.cell_grad_norm is None else sw.cell_grad_norm[1:].copy(),
     )
 
 
@@ -226,6 +238,8 @@ class ModelResult:
     param_grads: Params
     param_grad_norm: dict[str, float]
     summary: dict
+    zigzag: np.ndarray | None = None
+    cell_grad_norm: np.ndarray | None = None
 
 
 @dataclass
@@ -265,7 +279,7 @@ def collect(frames: Iterable[Frame]) -> RunResult:
             gates=gates, preactivation=stack([f.preactivation for f in fs]),
             grads=stack([b.grads for b in bs]), jacobian_norm=s.jacobian_norm, bound=s.bound,
             params=s.params, param_grads=s.param_grads, param_grad_norm=s.param_grad_norm,
-            summary=s.summary,
+            summary=s.summary, zigzag=s.zigzag, cell_grad_norm=s.cell_grad_norm,
         ))
     return RunResult(models, start.inputs, start.targets)
 

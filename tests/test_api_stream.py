@@ -71,7 +71,7 @@ def assemble(events: list[Event]) -> dict:
             s = e.data
             m = models[s["model"]]
             m.update(loss=s["loss"], summary=s["summary"], param_grad_norm=s["param_grad_norm"])
-            m.update({k: s[k] for k in ("bound", "params") if k in s})
+            m.update({k: s[k] for k in ("bound", "zigzag", "params") if k in s})
             m["_summary"] = s
     for m in models:
         fw, bw = m.pop("_fw"), sorted(m.pop("_bw"), key=lambda d: d["t"])
@@ -85,8 +85,11 @@ def assemble(events: list[Event]) -> dict:
             m["grads"] = [d["grads"] for d in bw]
         if "jacobian_norm" in bw[0]:
             m["jacobian_norm"] = [d["jacobian_norm"] for d in bw]
+        if "cell_grad_norm" in bw[0]:
+            m["cell_grad_norm"] = [d["cell_grad_norm"] for d in bw]
         extra = m.pop("_summary")  # the summary event repeats the per-t norms
         assert extra.get("grad_norm", m["grad_norm"]) == m["grad_norm"]
+        assert extra.get("cell_grad_norm") == m.get("cell_grad_norm")
         if "jacobian_norm" in extra:
             assert extra["jacobian_norm"] == m["jacobian_norm"]
     result = {"config": start["config"], "models": models}
