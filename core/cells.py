@@ -198,7 +198,7 @@ class LSTMCell(Cell):
         return (dh_prev, dc_prev), da, da
 
     def gate_values(self, cache):
-        s = cache[2]
+        s = cache[1]  # σ of every block, tanh for g (cache[2] holds the backward factors)
         H = s.shape[-1] // 4
         return {"input": s[:, :H], "forget": s[:, H:2 * H], "cell": s[:, 2 * H:3 * H],
                 "output": s[:, 3 * H:]}

@@ -13,7 +13,8 @@ from core import teaching
 from core.activations import ACTIVATIONS
 from core.analysis import sign_uniform_fractions
 from core.bptt import Sweep, output_grads
-from core.run import ModelSpec, RunSpec, collect, run
+from core.init import InitSpec
+from core.run import ModelSpec, RunSpec, build, collect, run
 
 # --- the zig-zag statistic ---------------------------------------------------------------
 
@@ -124,6 +125,38 @@ def test_cell_grads_are_off_by_default_and_only_for_the_lstm():
         assert Sweep(cell, P, X, Y).cell_grad_norm is None
         tracked = Sweep(cell, P, X, Y, cell_grads=True).cell_grad_norm
         assert (tracked is not None) == (cell_name == "lstm")
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_gate_values_of_a_run_are_the_gates(torch, cell):
+    """The gates a run reports (the Gates view, the LSTM's highway) are σ / tanh of the step's
+    pre-activations, recomputed in torch from the parameters."""
+    spec = RunSpec(models=(ModelSpec(cell),), seq_len=7, hidden_size=5, batch_size=2,
+                   init=InitSpec(bias_std=0.5), seed=4)
+    (m,) = collect(run(spec)).models
+    _, (P,), X, _ = build(spec)
+    Pt = {k: torch.from_numpy(v) for k, v in P.items()}
+    H = 5
+    h = torch.zeros(2, H)
+    c = torch.zeros(2, H)
+    for t in range(7):
+        x = torch.from_numpy(X[t])
+        if cell == "lstm":
+            a = x @ Pt["W_x"] + h @ Pt["W_h"] + Pt["b"]
+            i, f, g, o = torch.sigmoid(a[:, :H]), torch.sigmoid(a[:, H:2 * H]), torch.tanh(a[:, 2 * H:3 * H]), \
+                torch.sigmoid(a[:, 3 * H:])
+            want = {"input": i, "forget": f, "cell": g, "output": o}
+            c = f * c + i * g
+            h = o * torch.tanh(c)
+        else:
+            ax, ah = x @ Pt["W_x"] + Pt["b_x"], h @ Pt["W_h"] + Pt["b_h"]
+            r = torch.sigmoid(ax[:, :H] + ah[:, :H])
+            z = torch.sigmoid(ax[:, H:2 * H] + ah[:, H:2 * H])
+            n = torch.tanh(ax[:, 2 * H:] + r * ah[:, 2 * H:])
+            want = {"reset": r, "update": z, "candidate": n}
+            h = (1 - z) * n + z * h
+        for name, value in want.items():
+            assert rel_err(m.gates[name][t], value[0].numpy()) < 1e-14, (name, t)
 
 
 # --- the 2-D zig-zag ----------------------------------------------------------------------
