@@ -143,8 +143,8 @@ def test_gate_values_of_a_run_are_the_gates(torch, cell):
         x = torch.from_numpy(X[t])
         if cell == "lstm":
             a = x @ Pt["W_x"] + h @ Pt["W_h"] + Pt["b"]
-            i, f, g, o = torch.sigmoid(a[:, :H]), torch.sigmoid(a[:, H:2 * H]), torch.tanh(a[:, 2 * H:3 * H]), \
-                torch.sigmoid(a[:, 3 * H:])
+            i, f, o = (torch.sigmoid(a[:, k * H:(k + 1) * H]) for k in (0, 1, 3))
+            g = torch.tanh(a[:, 2 * H:3 * H])
             want = {"input": i, "forget": f, "cell": g, "output": o}
             c = f * c + i * g
             h = o * torch.tanh(c)
