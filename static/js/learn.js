@@ -1,0 +1,403 @@
+// The teaching layer: five explainers under the Explore tab's charts, each drawn from the run on
+// screen (templates/learn.html). main.js announces runs with a "gfl:run" event on document
+// ({run, complete}); the explainers redraw when a run starts, when its stream has ended, on the
+// bound's σ_max slider, and when the language or the theme changes. The 2-D zig-zag comes from
+// GET /api/explain/zigzag (computed by the server, like everything else on the page).
+
+import { fmt, pow10, superscript } from "./format.js";
+import { onLanguage, t } from "./i18n.js";
+import { axis, baseLayout, config } from "./plot-style.js";
+import { onThemeChange, readTheme } from "./theme.js";
+import { modelKey } from "./url-state.js";
+
+const GAMMA = { sigmoid: 0.25, tanh: 1, relu: 1 };
+const $ = (selector) => document.querySelector(selector);
+const sigmoid = (x) => 1 / (1 + Math.exp(-x));
+const dphi = { // φ'(z) from the pre-activation z
+  sigmoid: (z) => sigmoid(z) * (1 - sigmoid(z)),
+  tanh: (z) => 1 - Math.tanh(z) ** 2,
+  relu: (z) => (z > 0 ? 1 : 0),
+};
+const FORGET_BIASES = [0, 1, 3];
+const HIGHWAY_STEPS = 100;
+
+const finitePositive = (v) => typeof v === "number" && Number.isFinite(v) && v > 0;
+
+/** A label for the activation's model in the current language ("the sigmoid RNN"). */
+function rnnName(activation) {
+  return t("learn.rnn_name", { activation });
+}
+
+/** Log-axis range [lo, hi] (log10) around the positive finite values, with a little room. */
+function logRange(values, { include = [] } = {}) {
+  const logs = [...values, ...include].filter(finitePositive).map(Math.log10);
+  if (!logs.length) return [-1, 1];
+  let lo = Math.min(...logs);
+  let hi = Math.max(...logs);
+  if (hi - lo < 1) { lo -= 0.5; hi += 0.5; }
+  const pad = 0.04 * (hi - lo);
+  return [lo - pad, hi + pad];
+}
+
+export class Explainers {
+  constructor() {
+    this.theme = readTheme();
+    this.run = null;
+    this.complete = false;
+    this.zigzag = null; // the API's answer for zigzagSeed
+    this.zigzagSeed = null;
+    this.zigzagError = null;
+    this.sigma = null; // the bound slider, once the user moved it
+    this.el = {
+      ceiling: $("#chart-ceiling"), ceilingLive: $("#ceiling-live"),
+      zigzagStat: $("#chart-zigzag-stat"), zigzagLive: $("#zigzag-live"),
+      zigzagPath: $("#chart-zigzag-path"), zigzagPathLive: $("#zigzag-path-live"),
+      bound: $("#chart-bound"), boundSigma: $("#bound-sigma"), boundValue: $("#bound-sigma-value"),
+      boundRun: $("#bound-run"), boundRegimes: $("#bound-regimes"), boundLive: $("#bound-live"),
+      highway: $("#chart-highway"), highwayRows: $("#highway-rows"), highwayLive: $("#highway-live"),
+    };
+    this.el.boundSigma.addEventListener("input", () => {
+      this.sigma = Number(this.el.boundSigma.value);
+      this.renderBound();
+    });
+    this.el.boundRun.addEventListener("click", () => runWith({ sigma: this.sliderSigma() }));
+    document.addEventListener("gfl:run", (e) => this.setRun(e.detail.run, e.detail.complete));
+    onLanguage(() => this.render());
+    onThemeChange((theme) => { this.theme = theme; this.render(); });
+    this.render();
+    this.loadZigzag(0);
+  }
+
+  setRun(run, complete) {
+    const fresh = run !== this.run;
+    this.run = run;
+    this.complete = complete;
+    if (fresh) this.sigma = null; // the slider follows the new run until moved
+    this.render();
+    this.loadZigzag(Number(run?.config?.seed ?? 0));
+  }
+
+  /** The run's models of one cell type, with their summary (once the stream has ended). */
+  models(cell) {
+    if (!this.run) return [];
+    return this.run.models.filter((m) => m.cell === cell).map((m) => ({
+      ...m, key: modelKey(m), summary: this.run.summaries[m.index], fwd: this.run.fwd[m.index],
+    }));
+  }
+
+  colour(key) {
+    return this.theme.models[key] || this.theme.text;
+  }
+
+  render() {
+    this.renderCeiling();
+    this.renderZigzagStat();
+    this.renderZigzagPath();
+    this.renderBound();
+    this.renderHighway();
+  }
+
+  layout(extra) {
+    return baseLayout(this.theme, { margin: { l: 58, r: 14, t: 8, b: 44 }, ...extra });
+  }
+
+  plot(el, traces, layout, name) {
+    window.Plotly.react(el, traces, layout, config(name));
+  }
+
+  // ------------------------------------------------------------ 1. the derivative ceiling
+
+  renderCeiling() {
+    const xs = Array.from({ length: 241 }, (_, k) => -6 + k * 0.05);
+    const th = this.theme;
+    const traces = [
+      { x: xs, y: xs.map(dphi.sigmoid), name: t("learn.ceiling.trace_sigmoid"), mode: "lines",
+        line: { color: this.colour("rnn-sigmoid"), width: 2.5 } },
+      { x: xs, y: xs.map(dphi.tanh), name: t("learn.ceiling.trace_tanh"), mode: "lines",
+        line: { color: this.colour("rnn-tanh"), width: 5, dash: "solid" }, opacity: 0.45 },
+      { x: xs, y: xs.map((x) => 4 * dphi.sigmoid(2 * x)), name: t("learn.ceiling.trace_identity"), mode: "lines",
+        line: { color: th.text, width: 1.5, dash: "dot" } },
+    ];
+    const mark = (y, text) => ({ x: 6, y, xanchor: "right", yanchor: "bottom", text, showarrow: false,
+      font: { color: th.muted, size: 11 } });
+    this.plot(this.el.ceiling, traces, this.layout({
+      xaxis: axis(th, { title: { text: t("learn.ceiling.axis_x") }, zeroline: false }),
+      yaxis: axis(th, { title: { text: t("learn.ceiling.axis_y") }, range: [0, 1.08] }),
+      shapes: [0.25, 1].map((y) => ({ type: "line", xref: "paper", x0: 0, x1: 1, y0: y, y1: y,
+        line: { color: th.axis, width: 1, dash: "dash" } })),
+      annotations: [mark(0.25, t("learn.ceiling.mark_sigmoid")), mark(1, t("learn.ceiling.mark_tanh"))],
+    }), "derivative-ceiling");
+
+    const steps = this.run ? this.run.T - 1 : 49;
+    const lines = [t("learn.ceiling.live_bound", { n: steps, power: superscript(String(steps)),
+      value: pow10(steps * Math.log10(0.25), 1) })];
+    for (const m of this.models("rnn")) {
+      const pre = m.fwd.pre?.filter(Boolean).flat() ?? [];
+      if (!pre.length) continue;
+      if (m.activation === "relu") {
+        const active = pre.filter((z) => z > 0).length / pre.length;
+        lines.push(t("learn.ceiling.live_relu", { name: rnnName("relu"), share: fmt(100 * active, 2) }));
+        continue;
+      }
+      const logs = pre.map((z) => Math.log10(dphi[m.activation](z)));
+      const mean = logs.reduce((a, b) => a + b, 0) / logs.length;
+      lines.push(t("learn.ceiling.live_model", {
+        name: rnnName(m.activation), mean: fmt(10 ** mean, 2), n: steps, value: pow10(steps * mean, 1),
+      }));
+    }
+    this.el.ceilingLive.replaceChildren(...lines.map((line) => Object.assign(document.createElement("span"), { textContent: line })));
+  }
+
+  // ------------------------------------------------------------ 2. the zig-zag
+
+  renderZigzagStat() {
+    const th = this.theme;
+    const rnns = this.models("rnn").filter((m) => m.summary?.zigzag);
+    const traces = rnns.map((m) => ({
+      x: m.summary.zigzag.map((_, k) => k + 1).slice(1), y: m.summary.zigzag.slice(1),
+      name: m.label, mode: "lines", line: { color: this.colour(m.key), width: 2.2 },
+      hovertemplate: t("learn.zigzag.hover") + "<extra>" + m.label + "</extra>",
+    }));
+    this.plot(this.el.zigzagStat, traces, this.layout({
+      xaxis: axis(th, { title: { text: t("learn.axis_t") } }),
+      yaxis: axis(th, { title: { text: t("learn.zigzag.axis_stat") }, range: [-0.03, 1.08] }),
+      annotations: traces.length ? [] : [{ text: t(this.run ? "learn.zigzag.no_rnn" : "learn.waiting"),
+        xref: "paper", yref: "paper", x: 0.5, y: 0.5, showarrow: false, font: { color: th.muted } }],
+    }), "zigzag-statistic");
+
+    const lines = rnns.map((m) => {
+      const vals = m.summary.zigzag.slice(1).filter((v) => v !== null);
+      const mean = vals.reduce((a, b) => a + b, 0) / Math.max(vals.length, 1);
+      const allOne = vals.length > 0 && vals.every((v) => v === 1);
+      return allOne
+        ? t("learn.zigzag.live_one", { name: m.label, n: vals.length })
+        : t("learn.zigzag.live_mean", { name: m.label, mean: fmt(mean, 2) });
+    });
+    this.el.zigzagLive.replaceChildren(...lines.map((line) => Object.assign(document.createElement("span"), { textContent: line })));
+  }
+
+  async loadZigzag(seed) {
+    if (seed === this.zigzagSeed) return;
+    this.zigzagSeed = seed;
+    try {
+      const response = await fetch(`/api/explain/zigzag?seed=${encodeURIComponent(seed)}`);
+      const body = await response.json();
+      if (seed !== this.zigzagSeed) return;
+      if (!response.ok) throw new Error(body.detail || `HTTP ${response.status}`);
+      this.zigzag = body;
+      this.zigzagError = null;
+    } catch (e) {
+      if (seed !== this.zigzagSeed) return;
+      this.zigzag = null;
+      this.zigzagError = e.message || String(e);
+    }
+    this.renderZigzagPath();
+  }
+
+  renderZigzagPath() {
+    const th = this.theme;
+    const z = this.zigzag;
+    const traces = [];
+    if (z) {
+      traces.push({ x: [z.start[0], z.target[0]], y: [z.start[1], z.target[1]], name: t("learn.zigzag.direct"),
+        mode: "lines", line: { color: th.muted, width: 1.5, dash: "dot" }, hoverinfo: "skip" });
+      for (const m of z.models) {
+        const key = `rnn-${m.activation}`;
+        traces.push({ x: m.path.map((p) => p[0]), y: m.path.map((p) => p[1]),
+          name: t(`learn.zigzag.path.${m.activation}`), mode: "lines+markers",
+          line: { color: this.colour(key), width: 1.6 }, marker: { size: 3.5, color: this.colour(key) },
+          hovertemplate: "w = (%{x:.3f}, %{y:.3f})<extra></extra>" });
+      }
+      traces.push({ x: [z.target[0]], y: [z.target[1]], name: t("learn.zigzag.target"), mode: "markers",
+        marker: { symbol: "star", size: 14, color: th.text }, hoverinfo: "skip" });
+    }
+    this.plot(this.el.zigzagPath, traces, this.layout({
+      xaxis: axis(th, { title: { text: "w₁" }, zeroline: true }),
+      yaxis: axis(th, { title: { text: "w₂" }, zeroline: true, scaleanchor: "x", scaleratio: 1 }),
+      annotations: z ? [] : [{ text: this.zigzagError ? t("learn.zigzag.error", { detail: this.zigzagError }) : t("learn.waiting"),
+        xref: "paper", yref: "paper", x: 0.5, y: 0.5, showarrow: false, font: { color: th.muted } }],
+    }), "zigzag-descent");
+
+    const lines = z ? z.models.map((m) => t(m.steps_to_near === null ? "learn.zigzag.live_path_never" : "learn.zigzag.live_path", {
+      name: t(`learn.zigzag.path.${m.activation}`), same: fmt(100 * m.same_sign_fraction, 3), steps: z.steps,
+      length: fmt(m.path_length, 2), ratio: fmt(m.path_length / m.direct_length, 2), near: m.steps_to_near,
+    })) : [];
+    if (z) lines.unshift(t("learn.zigzag.live_setup", { steps: z.steps, lr: z.lr, seed: z.seed }));
+    this.el.zigzagPathLive.replaceChildren(...lines.map((line) => Object.assign(document.createElement("span"), { textContent: line })));
+  }
+
+  // ------------------------------------------------------------ 3. the bound
+
+  /** σ_max of the measured run: the first RNN's σ_max(W_hh) (all RNNs of a run share W_hh). */
+  runSigma() {
+    const s = this.models("rnn").find((m) => m.summary)?.summary.summary.sigma_max;
+    return Number.isFinite(s) ? s : null;
+  }
+
+  sliderSigma() {
+    return this.sigma ?? this.runSigma() ?? 1;
+  }
+
+  renderBound() {
+    const th = this.theme;
+    const sigma = this.sliderSigma();
+    this.el.boundSigma.value = String(sigma);
+    this.el.boundValue.textContent = sigma.toFixed(2);
+    const measured = this.runSigma();
+    this.el.boundRun.textContent = t("learn.bound.run", { sigma: sigma.toFixed(2) });
+    this.el.boundRun.hidden = measured !== null && Math.abs(measured - sigma) < 0.005;
+
+    const T = this.run?.T ?? 50;
+    const rnns = this.models("rnn");
+    const activations = rnns.length ? [...new Set(rnns.map((m) => m.activation))] : ["sigmoid", "tanh"];
+    const ks = Array.from({ length: T }, (_, k) => k); // steps back, T − t
+    const traces = [];
+    const values = [];
+    for (const act of activations) {
+      const g = GAMMA[act] * sigma;
+      const y = ks.map((k) => g ** k);
+      values.push(...y);
+      traces.push({ x: ks, y: y.map((v) => (finitePositive(v) ? v : null)), name: t("learn.bound.trace_bound", { activation: act }),
+        mode: "lines", line: { color: this.colour(`rnn-${act}`), width: 2, dash: "dash" } });
+    }
+    for (const m of rnns) {
+      const s = m.summary;
+      if (!s) continue;
+      const jac = s.jacobian_norm;
+      const g = s.grad_norm;
+      const last = g[T - 1];
+      const y = ks.map((k) => (jac ? jac[T - 1 - k] : (finitePositive(last) && g[T - 1 - k] !== null ? g[T - 1 - k] / last : null)));
+      values.push(...y);
+      traces.push({ x: ks, y: y.map((v) => (finitePositive(v) ? v : null)),
+        name: t(jac ? "learn.bound.trace_jacobian" : "learn.bound.trace_grad", { name: m.label }),
+        mode: "lines", line: { color: this.colour(m.key), width: 2.4 } });
+    }
+    const [lo, hi] = logRange(values, { include: [1] });
+    const one = (0 - lo) / (hi - lo); // where y = 1 sits in the plot's height
+    const region = (y0, y1, colour) => ({ type: "rect", xref: "paper", yref: "y domain", x0: 0, x1: 1, y0, y1,
+      fillcolor: colour, line: { width: 0 }, layer: "below" });
+    const label = (y, text) => ({ xref: "paper", yref: "y domain", x: 0.99, y, xanchor: "right", text,
+      showarrow: false, font: { color: th.muted, size: 11 } });
+    const clamp = (v) => Math.min(1, Math.max(0, v));
+    this.plot(this.el.bound, traces, this.layout({
+      xaxis: axis(th, { title: { text: t("learn.axis_back") } }),
+      yaxis: axis(th, { type: "log", range: [lo, hi], title: { text: t("learn.bound.axis_y") }, exponentformat: "power" }),
+      shapes: [region(clamp(one), 1, th.dark ? "rgba(232,119,46,0.12)" : "rgba(213,94,0,0.07)"),
+        region(0, clamp(one), th.dark ? "rgba(86,180,233,0.12)" : "rgba(0,114,178,0.07)")],
+      annotations: [ // each region's name at its far edge, where no curve starts
+        ...(one < 0.9 ? [{ ...label(0.98, t("learn.bound.region_explode")), yanchor: "top" }] : []),
+        ...(one > 0.1 ? [{ ...label(0.02, t("learn.bound.region_vanish")), yanchor: "bottom" }] : []),
+      ],
+    }), "bound");
+
+    this.el.boundRegimes.replaceChildren(...activations.map((act) => {
+      const g = GAMMA[act] * sigma;
+      const li = document.createElement("li");
+      const regime = g < 1 - 1e-9 ? "vanish" : g > 1 + 1e-9 ? "explode" : "flat";
+      li.className = `regime regime-${regime}`;
+      li.textContent = t(`learn.bound.regime.${regime}`, {
+        activation: act, gamma: act === "sigmoid" ? "1/4" : "1", sigma: sigma.toFixed(2), product: fmt(g, 3),
+      });
+      return li;
+    }));
+    this.el.boundLive.textContent = measured === null
+      ? t(this.run ? "learn.bound.live_no_rnn" : "learn.bound.live_waiting")
+      : t(Math.abs(measured - sigma) < 0.005 ? "learn.bound.live_same" : "learn.bound.live_other",
+        { measured: measured.toFixed(2), sigma: sigma.toFixed(2) });
+  }
+
+  // ------------------------------------------------------------ 4. the LSTM's highway
+
+  renderHighway() {
+    const th = this.theme;
+    const lstms = this.models("lstm");
+    const T = this.run?.T ?? 0;
+    const traces = [];
+    const live = [];
+    for (const m of lstms) {
+      const forget = m.fwd.gates?.forget;
+      if (!forget || forget.some((f) => !f)) continue;
+      const H = forget[0].length;
+      // Π_{k=t+1..T} f_k per unit (batch item 0), then the mean over units; index t − 1
+      const prod = new Array(T).fill(0);
+      const running = new Array(H).fill(1);
+      for (let k = T - 1; k >= 0; k--) {
+        prod[k] = running.reduce((a, b) => a + b, 0) / H;
+        for (let j = 0; j < H; j++) running[j] *= forget[k][j];
+      }
+      const ts = prod.map((_, k) => k + 1);
+      traces.push({ x: ts, y: prod.map((v) => (finitePositive(v) ? v : null)), name: t("learn.highway.trace_forget", { name: m.label }),
+        mode: "lines", line: { color: this.colour(m.key), width: 2.2, dash: "dash" } });
+      const c = m.summary?.cell_grad_norm;
+      if (c && finitePositive(c[T - 1])) {
+        traces.push({ x: ts, y: c.map((v) => (finitePositive(v) ? v / c[T - 1] : null)), name: t("learn.highway.trace_cell", { name: m.label }),
+          mode: "lines", line: { color: this.colour(m.key), width: 2.6 } });
+      }
+      const meanF = forget.flat().reduce((a, b) => a + b, 0) / (T * H);
+      live.push(t("learn.highway.live", {
+        name: m.label, bias: this.run.config.init.forget_bias, mean: fmt(meanF, 3), n: T - 1, product: fmt(prod[0], 2),
+        kept: c && finitePositive(c[T - 1]) ? fmt(c[0] / c[T - 1], 2) : "—",
+      }));
+    }
+    for (const m of this.models("rnn")) { // the vanilla RNNs' ‖∂L/∂h_t‖, for contrast
+      const g = m.summary?.grad_norm;
+      if (!g || !finitePositive(g[T - 1])) continue;
+      traces.push({ x: g.map((_, k) => k + 1), y: g.map((v) => (finitePositive(v) ? v / g[T - 1] : null)),
+        name: t("learn.highway.trace_rnn", { name: m.label }), mode: "lines",
+        line: { color: this.colour(m.key), width: 1.4, dash: "dot" } });
+    }
+    this.plot(this.el.highway, traces, this.layout({
+      xaxis: axis(th, { title: { text: t("learn.axis_t") } }),
+      yaxis: axis(th, { type: "log", title: { text: t("learn.highway.axis_y") }, exponentformat: "power" }),
+      annotations: lstms.length ? [] : [{ text: t(this.run ? "learn.highway.no_lstm" : "learn.waiting"),
+        xref: "paper", yref: "paper", x: 0.5, y: 0.5, showarrow: false, font: { color: th.muted } }],
+    }), "lstm-highway");
+
+    const runBias = this.run ? Number(this.run.config.init.forget_bias) : null;
+    this.el.highwayRows.replaceChildren(...FORGET_BIASES.map((b) => {
+      const f = sigmoid(b);
+      const row = document.createElement("tr");
+      if (b === runBias) row.className = "is-current";
+      const cells = [String(b), fmt(f, 3), pow10(HIGHWAY_STEPS * Math.log10(f), 0)];
+      for (const text of cells) row.append(Object.assign(document.createElement("td"), { textContent: text }));
+      const action = document.createElement("td");
+      const button = Object.assign(document.createElement("button"), { type: "button", className: "ghost small",
+        textContent: t("learn.highway.try", { bias: b }) });
+      button.dataset.forgetBias = String(b);
+      button.addEventListener("click", () => runWith({ forgetBias: b, ensureLstm: true }));
+      action.append(button);
+      row.append(action);
+      return row;
+    }));
+    this.el.highwayLive.replaceChildren(...live.map((line) => Object.assign(document.createElement("span"), { textContent: line })));
+  }
+}
+
+/** Set the Explore controls and press Run: the explainers' "run at σ_max = …" and "try forget
+ * bias …" buttons. The controls' own listeners keep the URL in step. */
+export function runWith({ sigma, forgetBias, ensureLstm = false }) {
+  const fire = (el, type) => el.dispatchEvent(new Event(type, { bubbles: true }));
+  if (sigma !== undefined) {
+    const on = $("#sigma_on");
+    if (!on.checked) { on.checked = true; fire(on, "input"); fire(on, "change"); }
+    const number = $("#sigma_value");
+    number.value = String(Number(sigma.toFixed(2)));
+    fire(number, "input");
+    fire(number, "change");
+  }
+  if (forgetBias !== undefined) {
+    const field = document.querySelector('#controls [name="forget_bias"]');
+    field.value = String(forgetBias);
+    fire(field, "input");
+    fire(field, "change");
+  }
+  if (ensureLstm) {
+    const box = document.querySelector('#controls input[name="models"][value="lstm"]');
+    if (box && !box.checked) { box.checked = true; fire(box, "change"); }
+  }
+  $("#run").click();
+  $("#views")?.scrollIntoView({ behavior: "smooth", block: "start" });
+}
+
+
+new Explainers();
