@@ -5,9 +5,11 @@
 // Like charts.js, every chart is a panel that is created once per training (Plotly.react) and
 // then extended: lines with Plotly.extendTraces, heatmaps by restyling their growing matrix.
 // Events only push data and mark panels dirty; the page draws dirty panels once per animation
-// frame within a time budget.
+// frame within a time budget. Every text comes from static/i18n (train.*); relabel() puts the
+// current language on a drawn chart (Plotly.restyle / relayout: the data stay as they are).
 
 import { fmt } from "./format.js";
+import { t } from "./i18n.js";
 import { modelKey } from "./url-state.js";
 import { axis, baseLayout, config } from "./plot-style.js";
 import { Panel } from "./frame-budget.js";
@@ -71,6 +73,22 @@ class Pending {
 
 const finiteOrNull = (v) => (typeof v === "number" && Number.isFinite(v) ? v : null);
 
+/** A Plotly hover template from a text (Plotly's %{…} fields passed in as its values). */
+const hover = (text) => `${text}<extra></extra>`;
+
+/** Put `texts` ({traces: [{name, hovertemplate}], axes: {xaxis: title, …}}) on a drawn plot
+ * without touching its data. */
+function relabelPlot(el, { traces = [], axes = {} }) {
+  if (!el.data) return;
+  const update = {};
+  for (const field of ["name", "hovertemplate"]) {
+    if (traces.some((tr) => field in tr)) update[field] = traces.map((tr) => tr[field]);
+  }
+  if (traces.length) Plotly.restyle(el, update, traces.map((_, i) => i));
+  const layout = Object.fromEntries(Object.entries(axes).map(([name, text]) => [`${name}.title.text`, text]));
+  if (Object.keys(layout).length) Plotly.relayout(el, layout);
+}
+
 /** Loss per model on a log axis, the baseline dashed, and a strip of clip ticks below. */
 export class LossChart extends Panel {
   begin(data, theme) {
@@ -102,41 +120,65 @@ export class LossChart extends Panel {
     if (this.data) this.invalidate();
   }
 
+  /** The words of the chart in the current language: per trace (in trace order) and per axis. */
+  texts() {
+    const { data } = this;
+    const baseline = fmt(data.baseline);
+    return {
+      traces: [
+        ...data.models.map((m) => ({
+          name: m.label,
+          hovertemplate: hover(t("train.loss.hover", { model: m.label, step: "%{x}", loss: "%{y:.4g}" })),
+        })),
+        { name: t("train.loss.baseline", { value: baseline }),
+          hovertemplate: hover(t("train.loss.baseline.hover", { value: baseline })) },
+        ...data.models.map((m) => ({
+          name: t("train.loss.clipped.name", { model: m.label }),
+          hovertemplate: hover(t("train.loss.clipped.hover", { model: m.label, step: "%{x}" })),
+        })),
+      ],
+      axes: { xaxis: t("train.axis.step"), yaxis: t("train.loss.axis"), yaxis2: t("train.loss.clipped.axis") },
+    };
+  }
+
   build() {
     const { data, theme } = this;
+    const { traces: words, axes } = this.texts();
     const clipOn = data.config.clip !== null && data.config.clip !== undefined;
     const traces = data.models.map((m, i) => ({
-      type: "scatter", mode: "lines", name: m.label, x: [...this.lines[i].x], y: [...this.lines[i].y],
+      type: "scatter", mode: "lines", x: [...this.lines[i].x], y: [...this.lines[i].y],
       line: { color: theme.models[m.key], width: 2 },
-      hovertemplate: `${m.label}<br>step %{x}: loss %{y:.4g}<extra></extra>`,
     }));
     traces.push({
-      type: "scatter", mode: "lines", name: `baseline ${fmt(data.baseline)}`, x: [0, data.steps],
+      type: "scatter", mode: "lines", x: [0, data.steps],
       y: [data.baseline, data.baseline], line: { color: theme.muted, width: 1.5, dash: "dash" },
-      hovertemplate: `baseline: the loss of the best memoryless answer, ${fmt(data.baseline)}<extra></extra>`,
     });
     data.models.forEach((m, i) => traces.push({
-      type: "scatter", mode: "markers", name: `${m.label}: clipped`, showlegend: false, yaxis: "y2",
+      type: "scatter", mode: "markers", showlegend: false, yaxis: "y2",
       x: [...this.clips[i].x], y: [...this.clips[i].y],
       marker: { symbol: "line-ns-open", size: 9, color: theme.models[m.key], line: { width: 1.2 } },
-      hovertemplate: `${m.label}<br>step %{x}: gradient clipped<extra></extra>`,
     }));
+    traces.forEach((trace, i) => Object.assign(trace, words[i]));
     this.pending.map.clear();
     const n = data.models.length;
     Plotly.react(this.el, traces, baseLayout(theme, {
       margin: { l: 64, r: 18, t: 10, b: 46 },
       xaxis: axis(theme, {
-        range: [0, data.steps], zeroline: false, anchor: "free", position: 0, title: { text: "training step" },
+        range: [0, data.steps], zeroline: false, anchor: "free", position: 0, title: { text: axes.xaxis },
       }),
       yaxis: axis(theme, {
         type: "log", autorange: true, exponentformat: "power", domain: clipOn ? [0.2, 1] : [0, 1],
-        title: { text: "loss (log scale)" },
+        title: { text: axes.yaxis },
       }),
       yaxis2: axis(theme, {
         domain: [0, 0.12], range: [n - 0.5, -0.5], showline: false, showgrid: false, zeroline: false, fixedrange: true,
-        anchor: "x", showticklabels: false, ticks: "", visible: clipOn, title: { text: "clipped", font: { size: 10 }, standoff: 4 },
+        anchor: "x", showticklabels: false, ticks: "", visible: clipOn, title: { text: axes.yaxis2, font: { size: 10 }, standoff: 4 },
       }),
     }), config("training-loss"));
+  }
+
+  relabel() {
+    if (this.data && !this.rebuild) relabelPlot(this.el, this.texts());
   }
 
   update() {
@@ -160,10 +202,28 @@ class FlowMapRow extends Panel {
     label.append(sw, model.label);
     this.el.className = "chart heat-chart";
     this.el.setAttribute("role", "img");
-    this.el.setAttribute("aria-label", `${model.label}: log gradient norm over training step and t`);
     this.wrap.append(label, this.el);
+    this.label();
     this.x = [];
     this.z = chart.data.profileT.map(() => []);
+  }
+
+  /** The row's own words (the aria-label); the chart's are in texts(). */
+  label() {
+    this.el.setAttribute("aria-label", t("train.flow.map.aria", { model: this.model.label }));
+  }
+
+  texts() {
+    const last = this.chart.rows.at(-1) === this;
+    return {
+      traces: [{ hovertemplate: hover(t("train.flow.hover", { step: "%{x}", t: "%{y}", value: "%{z:.2f}" })) }],
+      axes: { xaxis: last ? t("train.axis.step") : "" },
+    };
+  }
+
+  relabel() {
+    this.label();
+    if (!this.rebuild) relabelPlot(this.el, this.texts());
   }
 
   progress(e) {
@@ -186,7 +246,7 @@ class FlowMapRow extends Panel {
       margin: { l: 64, r: 96, t: 4, b: bottom },
       xaxis: axis(theme, {
         range: [0, data.steps], zeroline: false, showgrid: false, showticklabels: last,
-        ticks: last ? "outside" : "", title: { text: last ? "training step" : "" },
+        ticks: last ? "outside" : "", title: { text: this.texts().axes.xaxis },
       }),
       yaxis: axis(theme, { showgrid: false, zeroline: false, nticks: 4, title: { text: "t", standoff: 4 } }),
     });
@@ -202,7 +262,7 @@ class FlowMapRow extends Panel {
         tickfont: { size: 9, color: theme.muted },
         title: { text: "log<sub>10</sub>‖∂L/∂h<sub>t</sub>‖", side: "right", font: { size: 9, color: theme.muted } },
       },
-      hovertemplate: "step %{x}, t = %{y}<br>log₁₀‖∂L/∂h_t‖ = %{z:.2f}<extra></extra>",
+      ...this.texts().traces[0],
     }], this.layout(), config(`gradient-flow-${this.model.key}`));
   }
 
@@ -256,6 +316,10 @@ export class FlowMaps {
     for (const row of this.rows) row.invalidate();
   }
 
+  relabel() {
+    for (const row of this.rows) row.relabel();
+  }
+
   clear() {
     for (const row of this.rows) Plotly.purge(row.el);
     this.rows = [];
@@ -286,28 +350,53 @@ export class MetricChart extends Panel {
     if (this.data) this.invalidate();
   }
 
+  texts() {
+    const { data } = this;
+    const mse = data.metric === "mse";
+    // Plotly formats the hovered value: "%{y:.4g}" for MSE, "%{y:.1%}" (its own per cent) for accuracy
+    const value = mse ? t("train.metric.mse", { value: "%{y:.4g}" })
+      : t("train.metric.accuracy", { value: "%{y:.1%}" });
+    return {
+      traces: [
+        ...data.models.map((m) => ({
+          name: m.label, hovertemplate: hover(t("train.metric.hover", { model: m.label, step: "%{x}", metric: value })),
+        })),
+        {
+          name: t("train.metric.baseline"),
+          hovertemplate: hover(t("train.metric.baseline.hover", {
+            metric: metricText(data.metric, data.metricBaseline),
+          })),
+        },
+      ],
+      axes: { xaxis: t("train.axis.step"), yaxis: mse ? t("train.metric.axis.mse") : t("train.metric.axis.accuracy") },
+    };
+  }
+
   build() {
     const { data, theme } = this;
+    const { traces: words, axes } = this.texts();
     const mse = data.metric === "mse";
-    const fmtY = mse ? "%{y:.4g}" : "%{y:.1%}";
     const traces = data.models.map((m, i) => ({
-      type: "scatter", mode: "lines+markers", name: m.label, x: [...this.lines[i].x], y: [...this.lines[i].y],
+      type: "scatter", mode: "lines+markers", x: [...this.lines[i].x], y: [...this.lines[i].y],
       line: { color: theme.models[m.key], width: 2 }, marker: { size: 5 },
-      hovertemplate: `${m.label}<br>step %{x}: ${metricName(data.metric)} ${fmtY}<extra></extra>`,
     }));
     traces.push({
-      type: "scatter", mode: "lines", name: "baseline", x: [0, data.steps],
+      type: "scatter", mode: "lines", x: [0, data.steps],
       y: [data.metricBaseline, data.metricBaseline], line: { color: theme.muted, width: 1.5, dash: "dash" },
-      hovertemplate: `baseline ${metricText(data.metric, data.metricBaseline)}<extra></extra>`,
     });
+    traces.forEach((trace, i) => Object.assign(trace, words[i]));
     this.pending.map.clear();
     Plotly.react(this.el, traces, baseLayout(theme, {
       margin: { l: 64, r: 18, t: 10, b: 46 },
-      xaxis: axis(theme, { range: [0, data.steps], zeroline: false, title: { text: "training step" } }),
+      xaxis: axis(theme, { range: [0, data.steps], zeroline: false, title: { text: axes.xaxis } }),
       yaxis: axis(theme, mse
-        ? { type: "log", autorange: true, exponentformat: "power", title: { text: "held-out MSE (log scale)" } }
-        : { range: [0, 1.02], tickformat: ".0%", title: { text: "held-out accuracy" } }),
+        ? { type: "log", autorange: true, exponentformat: "power", title: { text: axes.yaxis } }
+        : { range: [0, 1.02], tickformat: ".0%", title: { text: axes.yaxis } }),
     }), config("held-out-metric"));
+  }
+
+  relabel() {
+    if (this.data && !this.rebuild) relabelPlot(this.el, this.texts());
   }
 
   update() {
@@ -315,18 +404,23 @@ export class MetricChart extends Panel {
   }
 }
 
-export function metricName(metric) {
-  return metric === "mse" ? "MSE" : "accuracy";
+/** The number of a metric: "0.0003" / "99.2 %" */
+export function metricValue(metric, value) {
+  if (value === null || value === undefined) return "—";
+  if (metric === "mse") return fmt(value, 3);
+  return t("train.percent", { value: Number((100 * value).toFixed(1)) });
 }
 
-/** "MSE 0.0003" / "accuracy 99.2 %" */
+/** The metric with its name: "MSE 0.0003" / "accuracy 99.2 %" */
 export function metricText(metric, value) {
   if (value === null || value === undefined) return "—";
-  if (metric === "mse") return `MSE ${fmt(value, 3)}`;
-  return `accuracy ${Number((100 * value).toFixed(1))} %`;
+  const key = metric === "mse" ? "train.metric.mse" : "train.metric.accuracy";
+  return t(key, { value: metricValue(metric, value) });
 }
 
-/** One card per model: live numbers while training, the result in words at the end. */
+/** One card per model: live numbers while training, the result in words at the end. The cards
+ * keep what they were told (the `done` event, or why the training ended early), so render()
+ * can say it again in another language. */
 export class TrainCards {
   constructor(el) {
     this.el = el;
@@ -335,6 +429,8 @@ export class TrainCards {
 
   begin(data) {
     this.data = data;
+    this.done = null;
+    this.reason = null;
     this.cards = data.models.map((m) => {
       const card = document.createElement("article");
       card.className = "train-card";
@@ -344,7 +440,6 @@ export class TrainCards {
       sw.className = "swatch";
       const chip = document.createElement("span");
       chip.className = "chip";
-      chip.textContent = "training";
       h.append(sw, m.label, chip);
       const live = document.createElement("p");
       live.className = "live";
@@ -354,6 +449,7 @@ export class TrainCards {
       return { card, chip, live, verdict };
     });
     this.el.replaceChildren(...this.cards.map((c) => c.card));
+    this.render();
   }
 
   /** Live numbers (cheap; called once per frame). */
@@ -362,9 +458,14 @@ export class TrainCards {
     if (!data) return;
     data.models.forEach((m, i) => {
       const l = data.last[i];
-      const parts = [`step ${l.step}`, `loss ${fmt(l.loss)}`];
-      if (l.evalStep !== null) parts.push(`held-out ${metricText(data.metric, l.evalValue)} at step ${l.evalStep}`);
-      if (data.config.clip !== null) parts.push(`clipped ${l.clipped} of ${Math.ceil(l.step / data.progressEvery)} reports`);
+      const parts = [t("train.card.live.step", { step: l.step }), t("train.card.live.loss", { loss: fmt(l.loss) })];
+      if (l.evalStep !== null) {
+        parts.push(t("train.card.live.eval", { metric: metricText(data.metric, l.evalValue), step: l.evalStep }));
+      }
+      if (data.config.clip !== null) {
+        const reports = Math.ceil(l.step / data.progressEvery);
+        parts.push(t("train.card.live.clipped", { clipped: l.clipped, reports }));
+      }
       const text = parts.join(" · ");
       if (this.cards[i].live.textContent !== text) this.cards[i].live.textContent = text;
     });
@@ -372,33 +473,54 @@ export class TrainCards {
 
   /** The `done` event: "LSTM: MSE 0.0003 vs baseline 0.167 — solved". */
   finish(done) {
-    const { data } = this;
-    done.models.forEach((r, i) => {
-      const c = this.cards[i];
-      if (!c) return;
-      const need = r.metric === "mse" ? "needs MSE below 0.01" : "needs accuracy above 99 %";
-      c.verdict.textContent = `${r.label}: ${metricText(r.metric, r.value)} vs baseline ` +
-        `${metricText(r.metric, r.baseline).replace(/^(MSE|accuracy) /, "")} — ` +
-        (r.solved ? "solved" : `not solved (${need})`);
-      c.chip.textContent = r.solved ? "solved" : "not solved";
-      c.card.classList.toggle("is-solved", r.solved);
-      c.card.classList.add("is-final");
-    });
-    this.sync(data);
+    this.done = done;
+    this.render();
   }
 
-  /** Stopped or failed: the last held-out metric, marked as such. */
+  /** Stopped ("stopped") or failed ("broken"): the last held-out metric, marked as such. */
   interrupt(reason) {
-    const { data } = this;
+    if (!this.data) return;
+    this.reason = reason;
+    this.render();
+  }
+
+  /** Chips and verdicts in the current language. */
+  render() {
+    const { data, done, reason } = this;
     if (!data) return;
-    data.models.forEach((m, i) => {
-      const c = this.cards[i];
-      const l = data.last[i];
-      c.chip.textContent = reason;
-      c.verdict.textContent = l.evalStep === null ? `${m.label}: ${reason} before its first evaluation.`
-        : `${m.label}: ${metricText(data.metric, l.evalValue)} at step ${l.evalStep} vs baseline ` +
-          `${metricText(data.metric, data.metricBaseline).replace(/^(MSE|accuracy) /, "")} (${reason}).`;
+    this.cards.forEach((c, i) => {
+      const r = done?.models[i];
+      if (r) {
+        const values = {
+          model: r.label, metric: metricText(r.metric, r.value), baseline: metricValue(r.metric, r.baseline),
+        };
+        if (r.solved) c.verdict.textContent = t("train.verdict.solved", values);
+        else if (r.metric === "mse") c.verdict.textContent = t("train.verdict.unsolved.mse", values);
+        else c.verdict.textContent = t("train.verdict.unsolved.accuracy", values);
+        c.chip.textContent = r.solved ? t("train.card.chip.solved") : t("train.card.chip.unsolved");
+        c.card.classList.toggle("is-solved", r.solved);
+        c.card.classList.add("is-final");
+      } else if (reason) {
+        const m = data.models[i];
+        const l = data.last[i];
+        const stopped = reason === "stopped";
+        const early = l.evalStep === null;
+        const values = {
+          model: m.label, metric: metricText(data.metric, l.evalValue), step: l.evalStep,
+          baseline: metricValue(data.metric, data.metricBaseline),
+        };
+        c.chip.textContent = stopped ? t("train.card.chip.stopped") : t("train.card.chip.broken");
+        if (stopped) {
+          c.verdict.textContent = early ? t("train.verdict.stopped.early", values) : t("train.verdict.stopped", values);
+        } else {
+          c.verdict.textContent = early ? t("train.verdict.broken.early", values) : t("train.verdict.broken", values);
+        }
+      } else {
+        c.chip.textContent = t("train.card.chip.training");
+        c.verdict.textContent = "";
+      }
     });
+    this.sync();
   }
 
   clear() {

@@ -1,8 +1,11 @@
 // The Train tab: controls ↔ URL (train_* keys and tab=train), Start / Stop of
 // POST /api/train/stream, the events into the charts (drawn once per animation frame within a
 // time budget), the progress bar with steps/s and ETA, errors in words — and the two tabs.
+// Every word comes from static/i18n (train.*): what this module writes is kept as a function
+// of the current language and written again when the language changes.
 
 import { fmt } from "./format.js";
+import { onLanguage, t } from "./i18n.js";
 import { ApiError, fetchMeta, streamEvents } from "./stream-client.js";
 import { onThemeChange, readTheme } from "./theme.js";
 import { FlowMaps, LossChart, MetricChart, TrainCards, TrainData } from "./train-charts.js";
@@ -41,16 +44,16 @@ const KEYS = Object.keys(TRAIN_DEFAULTS);
 const CHOICES = { task: ["adding", "copy", "temporal_order"], optimizer: ["adam", "sgd"] };
 const isTrainKey = (k) => k === "tab" || k.startsWith("train_");
 
+/** Each task's sentence (what it is, its metric and baseline) and its short name. */
 const TASK_TEXT = {
-  adding: "Adding problem: each step reads a value in [0, 1] and a marker; two values are marked, " +
-    "one in each half, and the answer at t = T is their sum. Metric: mean squared error on fresh " +
-    "sequences. Always answering 1 scores 1/6 ≈ 0.167 — the baseline. Solved: MSE below 0.01.",
-  copy: "Copy memory: 10 symbols (of 8), then T − 1 blanks and a delimiter; the model must repeat " +
-    "the 10 symbols in the last 10 steps (T + 20 steps in all). Metric: accuracy on the recalled " +
-    "symbols; guessing scores 1/8 = 12.5 % — the baseline. Solved: above 99 %.",
-  temporal_order: "Temporal order: T distractor symbols with two relevant ones, X or Y, near 0.1–0.2 T " +
-    "and 0.5–0.6 T; the class at t = T is their order (XX, XY, YX or YY). Metric: accuracy; " +
-    "chance is 1/4 = 25 % — the baseline. Solved: above 99 %.",
+  adding: () => t("train.task.adding.text"),
+  copy: () => t("train.task.copy.text"),
+  temporal_order: () => t("train.task.temporal_order.text"),
+};
+const TASK_NAME = {
+  adding: () => t("train.task.adding.name"),
+  copy: () => t("train.task.copy.name"),
+  temporal_order: () => t("train.task.temporal_order.name"),
 };
 
 function parseTrainState(search) {
@@ -64,10 +67,10 @@ function parseTrainState(search) {
     if (key === "models") {
       const names = raw.split(",").map((s) => s.trim()).filter(Boolean);
       const known = MODEL_KEYS.filter((k) => names.includes(k));
-      for (const n of names) if (!MODEL_KEYS.includes(n)) problems.push(`unknown model “${n}”`);
+      for (const n of names) if (!MODEL_KEYS.includes(n)) problems.push(() => t("train.url.model", { name: n }));
       if (known.length) state.models = known;
     } else if (CHOICES[key] && !CHOICES[key].includes(raw)) {
-      problems.push(`${name}=“${raw}” is not one of ${CHOICES[key].join(", ")}`);
+      problems.push(() => t("train.url.choice", { key: name, value: raw, choices: CHOICES[key].join(", ") }));
     } else {
       state[key] = raw;
     }
@@ -109,7 +112,7 @@ function syncDependents() {
   const sgd = form.elements.train_optimizer.value === "sgd";
   form.elements.train_momentum.disabled = !sgd;
   ui.momentumField.classList.toggle("is-off", !sgd);
-  ui.taskText.textContent = TASK_TEXT[form.elements.train_task.value] || "";
+  ui.taskText.textContent = TASK_TEXT[form.elements.train_task.value]?.() || "";
 }
 
 function activeTab() {
@@ -173,7 +176,7 @@ function requestBody(state) {
 /** POST /api/train/stream: see streamEvents. */
 function streamTrain(bodyText, { signal, onEvent }) {
   return streamEvents("/api/train/stream", bodyText, {
-    signal, onEvent, noun: "training", kept: "the charts keep what arrived.",
+    signal, onEvent, noun: () => t("train.error.noun"), kept: () => t("train.error.kept"),
   });
 }
 
@@ -191,24 +194,40 @@ let controller = null;
 let startedAt = 0;
 let endedAt = 0;
 
+/** What the status line and the message say, as functions of the current language. */
+let statusText = null;
+let messageText = null;
+
 function setState(state) {
   root.dataset.train = state;
   ui.start.disabled = false;
   ui.stop.disabled = state !== "running";
 }
 
+/** The status line: `text` is a function giving it in the current language. */
 function setStatus(text) {
-  if (ui.status.textContent !== text) ui.status.textContent = text;
+  statusText = text;
+  const words = text();
+  if (ui.status.textContent !== words) ui.status.textContent = words;
 }
 
 function showMessage(text, tone = "error") {
+  messageText = text;
   ui.message.hidden = false;
   ui.message.dataset.tone = tone;
-  ui.message.querySelector(".message-text").textContent = text;
+  ui.message.querySelector(".message-text").textContent = text();
 }
 
 function hideMessage() {
+  messageText = null;
   ui.message.hidden = true;
+}
+
+/** An error of the training as a function of the current language (an ApiError's message is
+ * written anew in the current language each time it is read; the API's detail stays as sent). */
+function errorText(e) {
+  if (e instanceof ApiError) return () => e.message;
+  return () => t("train.error.page", { reason: e.message });
 }
 
 function showEmpty(empty) {
@@ -220,14 +239,14 @@ async function start() {
   syncUrl();
   hideMessage();
   if (!state.models.length) {
-    showMessage("Choose at least one model to train.", "info");
+    showMessage(() => t("train.message.no_models"), "info");
     return;
   }
   stop({ quiet: true });
   const mine = new AbortController();
   controller = mine;
   setState("running");
-  setStatus("Starting the training…");
+  setStatus(() => t("train.status.starting"));
   let begun = false;
   try {
     await streamTrain(requestBody(state), {
@@ -256,17 +275,18 @@ async function start() {
     endedAt = performance.now();
     setState("done");
     const solved = data.final.models.filter((m) => m.solved).map((m) => m.label);
-    setStatus(`Done: ${data.steps} steps in ${((endedAt - startedAt) / 1000).toFixed(1)} s. ` +
-      (solved.length ? `Solved by ${solved.join(", ")}.` : "No model solved the task."));
+    const done = { steps: data.steps, seconds: ((endedAt - startedAt) / 1000).toFixed(1), models: solved.join(", ") };
+    setStatus(() => (solved.length ? t("train.status.done.solved", done) : t("train.status.done.unsolved", done)));
   } catch (e) {
     if (mine !== controller) return;
     controller = null;
     endedAt = performance.now();
     if (e.name === "AbortError") return; // stop() has said so
     setState("error");
-    showMessage(e instanceof ApiError ? e.message : `Something went wrong in the page: ${e.message}`);
-    setStatus(begun ? `The training broke off at step ${data.step} of ${data.steps}.` : "The training did not start.");
-    if (begun) views.cards.interrupt("broken off");
+    showMessage(errorText(e));
+    const at = begun ? { step: data.step, steps: data.steps } : null;
+    setStatus(() => (at ? t("train.status.broken", at) : t("train.status.not_started")));
+    if (begun) views.cards.interrupt("broken");
     if (!(e instanceof ApiError)) console.error(e);
   }
   kick();
@@ -281,11 +301,18 @@ function begin(ev) {
   views.maps.begin(data, theme);
   views.metric.begin(data, theme);
   views.cards.begin(data);
-  ui.metricSub.textContent = `${data.metric === "mse" ? "Mean squared error" : "Accuracy"} on ` +
-    `${data.config.eval_size} fresh sequences every ${data.config.eval_every} steps; dashed: the baseline ` +
-    `${fmt(data.metricBaseline)}.`;
-  setStatus(`Training ${data.models.map((m) => m.label).join(", ")} on the ${data.config.task.replace("_", " ")} ` +
-    `task, T = ${data.config.seq_len}…`);
+  writeMetricSub();
+  const { task, seq_len: seqLen } = data.config;
+  const models = data.models.map((m) => m.label).join(", ");
+  setStatus(() => t("train.status.training", { models, task: TASK_NAME[task]?.() ?? task, seq_len: seqLen }));
+}
+
+/** The metric card's sentence: which metric, on how many sequences, how often, the baseline. */
+function writeMetricSub() {
+  if (!data) return;
+  const values = { size: data.config.eval_size, every: data.config.eval_every, baseline: fmt(data.metricBaseline) };
+  ui.metricSub.textContent = data.metric === "mse" ? t("train.metric.sub.mse", values)
+    : t("train.metric.sub.accuracy", values);
 }
 
 /** Stop the training in flight: aborting the fetch disconnects, and the server stops. */
@@ -297,10 +324,11 @@ function stop({ quiet = false } = {}) {
   if (quiet) return;
   setState("stopped");
   if (data) {
-    setStatus(`Stopped at step ${data.step} of ${data.steps}. Press Start to train again.`);
+    const at = { step: data.step, steps: data.steps };
+    setStatus(() => t("train.status.stopped", at));
     views.cards.interrupt("stopped");
   } else {
-    setStatus("Stopped before the training began.");
+    setStatus(() => t("train.status.stopped.early"));
   }
   kick();
 }
@@ -320,9 +348,10 @@ function drawPanels() {
 
 function clock(seconds) {
   if (!Number.isFinite(seconds)) return "—";
-  if (seconds < 10) return `${Math.max(0, seconds).toFixed(1)} s`;
+  if (seconds < 10) return t("train.clock.seconds", { seconds: Math.max(0, seconds).toFixed(1) });
   const s = Math.round(seconds);
-  return s >= 60 ? `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, "0")} s` : `${s} s`;
+  return s >= 60 ? t("train.clock.minutes", { minutes: Math.floor(s / 60), seconds: String(s % 60).padStart(2, "0") })
+    : t("train.clock.seconds", { seconds: s });
 }
 
 function updateProgress() {
@@ -331,17 +360,19 @@ function updateProgress() {
   const percent = steps ? Math.min(100, (100 * step) / steps) : 0;
   ui.fill.style.width = `${percent}%`;
   ui.bar.setAttribute("aria-valuenow", String(Math.round(percent)));
-  let text = "ready";
+  let text = t("train.progress.ready");
   if (data) {
     const end = endedAt || performance.now();
     const seconds = (end - startedAt) / 1000;
     const rate = seconds > 0 ? step / seconds : 0;
-    text = `step ${step} / ${steps} · ${Math.floor(percent)} % · ${rate >= 10 ? Math.round(rate) : rate.toFixed(1)} steps/s`;
+    const values = { step, steps, percent: Math.floor(percent), rate: rate >= 10 ? Math.round(rate) : rate.toFixed(1) };
     const state = root.dataset.train;
-    if (state === "running") text += ` · ETA ${rate > 0 ? clock((steps - step) / rate) : "—"}`;
-    else if (state === "done") text += ` · ${clock(seconds)} in all`;
-    else text += ` · ${state}`;
-  } else if (root.dataset.train === "running") text = "waiting for the server…";
+    const eta = rate > 0 ? clock((steps - step) / rate) : "—";
+    if (state === "running") text = t("train.progress.running", { ...values, eta });
+    else if (state === "done") text = t("train.progress.done", { ...values, elapsed: clock(seconds) });
+    else if (state === "stopped") text = t("train.progress.stopped", values);
+    else text = t("train.progress.error", values);
+  } else if (root.dataset.train === "running") text = t("train.progress.waiting");
   const out = ui.progress;
   if (out.textContent !== text) out.textContent = text;
   out.dataset.step = String(step);
@@ -421,6 +452,20 @@ document.addEventListener("keydown", (e) => {
   }
 });
 
+onLanguage(() => {
+  // i18n.js has just written every [data-i18n] element; what this tab wrote is written again
+  syncDependents();
+  if (statusText) setStatus(statusText);
+  if (messageText && !ui.message.hidden) showMessage(messageText, ui.message.dataset.tone);
+  writeMetricSub();
+  writeLimits();
+  views.loss.relabel();
+  views.maps.relabel();
+  views.metric.relabel();
+  views.cards.render();
+  updateProgress();
+});
+
 onThemeChange((next) => {
   theme = next;
   views.loss.setTheme(theme);
@@ -435,20 +480,36 @@ function init() {
   const { state, tab, problems } = parseTrainState(location.search);
   writeControls(state);
   setState("idle");
-  if (problems.length) showMessage(`Some of the training URL was not understood: ${problems.join("; ")}.`, "info");
+  if (problems.length) {
+    showMessage(() => t("train.url.problems", { problems: problems.map((p) => p()).join("; ") }), "info");
+  }
   if (tab === "train") selectTab("train");
   else root.dataset.tab = "explore";
   fetchMeta().then((meta) => {
-    const lim = meta.limits || {};
-    const f = form.elements;
-    for (const [field, key] of [["train_seq_len", "seq_len_max"], ["train_hidden_size", "hidden_size_max"],
-      ["train_batch_size", "batch_size_max"], ["train_steps", "steps_max"], ["train_eval_size", "eval_size_max"]]) {
-      if (!lim[key]) continue;
-      f[field].max = String(lim[key]);
-      f[field].title += ` — at most ${lim[key]}`;
-    }
+    limits = meta.limits || {};
+    writeLimits();
   }).catch(() => {}); // the explorer reports an unreachable server
   updateProgress();
+}
+
+/** The API's limits (GET /api/meta), once known. */
+let limits = {};
+const LIMITED = [
+  ["train_seq_len", "seq_len_max", () => t("train.seq_len.title")],
+  ["train_hidden_size", "hidden_size_max", () => t("train.hidden_size.title")],
+  ["train_batch_size", "batch_size_max", () => t("train.batch_size.title")],
+  ["train_steps", "steps_max", () => t("train.steps.title")],
+  ["train_eval_size", "eval_size_max", () => t("train.eval_size.title")],
+];
+
+/** Each limited field's max and its title with the limit ("… — at most 2000"). */
+function writeLimits() {
+  const f = form.elements;
+  for (const [field, key, title] of LIMITED) {
+    if (!limits[key]) continue;
+    f[field].max = String(limits[key]);
+    f[field].title = t("train.limit.title", { title: title(), max: limits[key] });
+  }
 }
 
 init();
