@@ -1,12 +1,13 @@
 // The teaching layer: five explainers under the Explore tab's charts, each drawn from the run on
-// screen (templates/learn.html). main.js announces runs with a "gfl:run" event on document
-// ({run, complete}); the explainers redraw when a run starts, when its stream has ended, on the
-// bound's σ_max slider, and when the language or the theme changes. The 2-D zig-zag comes from
-// GET /api/explain/zigzag (computed by the server, like everything else on the page).
+// screen (templates/learn.html). main.js announces runs (run-events.js); the explainers redraw
+// when a run starts, when its stream has ended, on the bound's σ_max slider, and when the
+// language or the theme changes. The 2-D zig-zag comes from GET /api/explain/zigzag (computed by
+// the server, like everything else on the page).
 
 import { fmt, pow10, superscript } from "./format.js";
 import { onLanguage, t } from "./i18n.js";
 import { axis, baseLayout, config } from "./plot-style.js";
+import { onRun } from "./run-events.js";
 import { onThemeChange, readTheme } from "./theme.js";
 import { modelKey } from "./url-state.js";
 
@@ -61,7 +62,7 @@ export class Explainers {
       this.renderBound();
     });
     this.el.boundRun.addEventListener("click", () => runWith({ sigma: this.sliderSigma() }));
-    document.addEventListener("gfl:run", (e) => this.setRun(e.detail.run, e.detail.complete));
+    onRun((run, complete) => this.setRun(run, complete));
     onLanguage(() => this.render());
     onThemeChange((theme) => { this.theme = theme; this.render(); });
     this.render();
@@ -74,6 +75,9 @@ export class Explainers {
     this.complete = complete;
     if (fresh) this.sigma = null; // the slider follows the new run until moved
     this.render();
+    // for tests and benchmarks: the explainers show a complete run
+    if (complete) document.documentElement.dataset.explained = "true";
+    else delete document.documentElement.dataset.explained;
     this.loadZigzag(Number(run?.config?.seed ?? 0));
   }
 
@@ -364,6 +368,7 @@ export class Explainers {
       const button = Object.assign(document.createElement("button"), { type: "button", className: "ghost small",
         textContent: t("learn.highway.try", { bias: b }) });
       button.dataset.forgetBias = String(b);
+      button.title = t("learn.highway.try.title", { bias: b });
       button.addEventListener("click", () => runWith({ forgetBias: b, ensureLstm: true }));
       action.append(button);
       row.append(action);
