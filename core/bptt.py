@@ -173,9 +173,12 @@ class Sweep:
         self.dH.append(dh)
         self.grad_norm[t] = frobenius(dh)
         d_state = (dh, *self.d_state[1:])
-        if self.cell_grad_norm is not None:
-            self.cell_grad_norm[t] = frobenius(self.cell.total_cell_grad(d_state, self.caches[t]))
-        self.d_state, d_ax, d_ah = self.cell.backward_core(d_state, self.caches[t], self.P)
+        if self.cell_grad_norm is None:
+            self.d_state, d_ax, d_ah = self.cell.backward_core(d_state, self.caches[t], self.P)
+        else:  # the LSTM's ∂L/∂c_t, computed once for its norm and for the step
+            dc = self.cell.total_cell_grad(d_state, self.caches[t])
+            self.cell_grad_norm[t] = frobenius(dc)
+            self.d_state, d_ax, d_ah = self.cell.backward_core(d_state, self.caches[t], self.P, dc=dc)
         k = (t - 1) % BLOCK
         self.dAX_block[k] = d_ax
         if self.dAH_block is not self.dAX_block:

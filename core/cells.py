@@ -182,12 +182,14 @@ class LSTMCell(Cell):
         dc += dc_next  # back through h = o ⊙ tanh(c)
         return dc
 
-    def backward_core(self, d_state, cache, P):
+    def backward_core(self, d_state, cache, P, dc=None):
+        """`dc`: ∂L/∂c_t from `total_cell_grad`, when the caller has it already."""
         dh, _ = d_state
         _, s, K, tc = cache
         H = tc.shape[-1]
         f = s[:, H:2 * H]
-        dc = self.total_cell_grad(d_state, cache)
+        if dc is None:
+            dc = self.total_cell_grad(d_state, cache)
         rows = np.broadcast_shapes(dh.shape, tc.shape)[0]
         da = np.empty((rows, 4, H))
         np.multiply(dc[:, None, :], K[:, :3 * H].reshape(-1, 3, H), out=da[:, :3])  # back to a_i, a_f, a_g
