@@ -19,10 +19,11 @@ export class RunData {
       gates: null, // name -> T arrays of H, created on the first frame
       pre: m.cell === "rnn" ? new Array(T).fill(null) : null,
     }));
-    this.bwd = this.models.map(() => ({
+    this.bwd = this.models.map((m) => ({
       gradNorm: new Array(T).fill(null),
       grads: new Array(T).fill(null),
       jac: new Array(T).fill(null),
+      cellGradNorm: m.cell === "lstm" ? new Array(T).fill(null) : null, // ‖∂L/∂c_t‖
     }));
     this.summaries = new Array(this.M).fill(null);
     this.fwdCount = 0;
@@ -52,6 +53,7 @@ export class RunData {
       b.gradNorm[k] = d.grad_norm;
       b.grads[k] = d.grads ?? null;
       b.jac[k] = d.jacobian_norm ?? null;
+      if (b.cellGradNorm && d.cell_grad_norm !== undefined) b.cellGradNorm[k] = d.cell_grad_norm;
       this.bwdCount += 1;
     } else if (name === "summary") {
       this.summaries[d.model] = d;
@@ -106,6 +108,8 @@ export class RunData {
         if (include.has("grads")) out.grads = b.grads;
         if (include.has("jacobian")) out.jacobian_norm = s?.jacobian_norm ?? b.jac;
         if (s?.bound) out.bound = s.bound;
+        if (s?.zigzag) out.zigzag = s.zigzag;
+        if (s?.cell_grad_norm || b.cellGradNorm) out.cell_grad_norm = s?.cell_grad_norm ?? b.cellGradNorm;
         out.param_grad_norm = s ? s.param_grad_norm : null;
         out.summary = s ? s.summary : null;
         return out;
