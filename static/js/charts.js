@@ -10,8 +10,13 @@
 //
 // Positions: p in 0..2T; the forward sweep shows t = 1..min(p, T), the backward sweep the
 // b = max(0, p − T) steps t = T, T−1, …, T−b+1.
+//
+// Words (titles, legends, hover texts, notes) come from static/i18n/<lang>.json; relabel()
+// writes them again in the current language: it rebuilds the panels from the data they hold
+// (Plotly.react on the same divs), as a change of theme does, without touching the run.
 
 import { fmt, rich } from "./format.js";
+import { nodes, t } from "./i18n.js";
 import { gateStyle } from "./theme.js";
 import { modelKey } from "./url-state.js";
 import { axis as styledAxis, baseLayout, config } from "./plot-style.js";
@@ -127,8 +132,12 @@ export class FlowChart extends Panel {
     if (this.run) this.invalidate();
   }
 
-  x(t) {
-    return this.xMode === "t" ? t : this.run.T - t;
+  relabel() {
+    if (this.run) this.invalidate();
+  }
+
+  x(at) {
+    return this.xMode === "t" ? at : this.run.T - at;
   }
 
   /** The API's bound (γσ_max)^(T−t), scaled by ‖∂L/∂h_T‖ for the loss gradient (loss at T only). */
@@ -158,16 +167,16 @@ export class FlowChart extends Panel {
         id.bound = traces.length;
         const scaled = this.mode === "grad" ? "‖∂L/∂h_T‖·" : "";
         traces.push({
-          type: "scatter", mode: "lines", name: `${m.label}: bound`, legendgroup: group,
+          type: "scatter", mode: "lines", name: t("explore.flow.trace.bound", { label: m.label }), legendgroup: group,
           showlegend: false, ...arrays(), marker: { color: [], symbol: [] }, connectgaps: false,
           line: { color: colour, width: 1.5, dash: "dash" }, opacity: 0.9,
-          hovertemplate: `${m.label} bound ${scaled}(γσ_max)^(T−t)<br>t = %{customdata}<br>%{y:.3e}<extra></extra>`,
+          hovertemplate: `${t("explore.flow.hover.bound", { label: m.label, scaled })}<br>t = %{customdata}<br>%{y:.3e}<extra></extra>`,
         });
       }
       if (this.mode === "grad") {
         id.horizon = traces.length;
         traces.push({
-          type: "scatter", mode: "lines", name: `${m.label}: 10⁻³ horizon`, legendgroup: group,
+          type: "scatter", mode: "lines", name: t("explore.flow.trace.horizon", { label: m.label }), legendgroup: group,
           showlegend: false, ...arrays(), marker: { color: [], symbol: [] },
           line: { color: colour, width: 1, dash: "dot" }, opacity: 0.8,
           hovertemplate: `${m.label}: 10⁻³ × ‖∂L/∂h_T‖ = %{y:.2e}<extra></extra>`,
@@ -178,14 +187,14 @@ export class FlowChart extends Panel {
     // at the bottom (on a hidden [0, 1] axis, so they never move the autorange)
     this.marks = traces.length;
     traces.push({
-      type: "scatter", mode: "markers", name: "not drawable on a log axis", showlegend: false, yaxis: "y2",
+      type: "scatter", mode: "markers", name: t("explore.flow.trace.marks"), showlegend: false, yaxis: "y2",
       ...arrays(), cliponaxis: false,
       marker: { color: [], symbol: [], size: run.T <= 100 ? 9 : run.T <= 400 ? 7 : 6, line: { width: 1.8 } },
       hovertemplate: "%{text}<extra></extra>",
     });
     if (this.mode === "jac") {
       traces.push({
-        type: "scatter", mode: "lines", name: "10⁻³ horizon", showlegend: false,
+        type: "scatter", mode: "lines", name: t("explore.flow.trace.horizon_jac"), showlegend: false,
         x: [this.x(1), this.x(run.T)], y: [HORIZON, HORIZON],
         line: { color: theme.muted, width: 1, dash: "dot" }, hoverinfo: "skip",
       });
@@ -198,13 +207,12 @@ export class FlowChart extends Panel {
     const T = run.T;
     const pad = Math.max(0.6, T * 0.012);
     const range = this.xMode === "t" ? [1 - pad, T + pad] : [-pad, T - 1 + pad];
-    const ytitle = this.mode === "grad" ? "‖∂L/∂h<sub>t</sub>‖   (log scale)"
-      : "‖∂s<sub>T</sub>/∂s<sub>t</sub>‖<sub>2</sub>   (log scale)";
+    const ytitle = this.mode === "grad" ? t("explore.flow.y.grad") : t("explore.flow.y.jac");
     return baseLayout(theme, {
       uirevision: `${this.mode}-${this.xMode}-${T}`,
       xaxis: axis(theme, {
         range, zeroline: false,
-        title: { text: this.xMode === "t" ? "time step t" : "steps back from T   (T − t)" },
+        title: { text: this.xMode === "t" ? t("explore.axis.t") : t("explore.flow.x.back") },
       }),
       yaxis: axis(theme, {
         type: "log", autorange: true, exponentformat: "power", zeroline: false,
@@ -228,29 +236,29 @@ export class FlowChart extends Panel {
       const yOver = 0.975 - 0.022 * i;
       const yUnder = 0.025 + 0.022 * i;
       const colour = this.theme.models[modelKey(m)];
+      const over = (at) => `${m.label}<br>${t("explore.flow.mark.overflow", { t: at })}`;
+      const under = (at) => `${m.label}<br>${t("explore.flow.mark.underflow", { t: at })}`;
       for (let k = k0; k < k1; k++) {
-        const t = T - k;
-        const x = this.x(t);
-        const v = values[t - 1];
+        const at = T - k;
+        const x = this.x(at);
+        const v = values[at - 1];
         if (v === null) {
-          out.push(id.line, x, null, t);
-          out.push(this.marks, x, yOver, t, { color: colour, symbol: "x-thin-open",
-            text: `${m.label}<br>t = ${t}: overflow (not finite, sent as null)` });
+          out.push(id.line, x, null, at);
+          out.push(this.marks, x, yOver, at, { color: colour, symbol: "x-thin-open", text: over(at) });
         } else if (v === 0) {
-          out.push(id.line, x, null, t);
-          out.push(this.marks, x, yUnder, t, { color: colour, symbol: "triangle-down-open",
-            text: `${m.label}<br>t = ${t}: exactly 0 in float64 (underflow); a log axis cannot draw it` });
+          out.push(id.line, x, null, at);
+          out.push(this.marks, x, yUnder, at, { color: colour, symbol: "triangle-down-open", text: under(at) });
         } else {
-          out.push(id.line, x, v, t);
+          out.push(id.line, x, v, at);
         }
         if (id.bound !== undefined) {
           if (!s) {
             this.boundPending = true; // drawn when the summary (with the bound) arrives
           } else {
-            const bt = s.bound?.[t - 1];
+            const bt = s.bound?.[at - 1];
             const scale = this.mode === "grad" ? gT : 1;
             const y = bt === null || bt === undefined || scale === null ? null : bt * scale;
-            out.push(id.bound, x, Number.isFinite(y) && y > 0 ? y : null, t);
+            out.push(id.bound, x, Number.isFinite(y) && y > 0 ? y : null, at);
           }
         }
         if (k === 0 && id.horizon !== undefined && gT > 0 && Number.isFinite(gT)) {
@@ -296,10 +304,9 @@ export class FlowChart extends Panel {
     const { run } = this;
     let text = "";
     if (this.mode === "jac" && !run.hasJacobian) {
-      text = "The Jacobian norms were not requested for this run: tick “Jacobian norms” and run again.";
+      text = t("explore.flow.note.no_jacobian");
     } else if (p <= run.T) {
-      text = `Forward sweep: t = ${p} of ${run.T}. The backward sweep then fills this chart from ` +
-        `t = ${run.T} back to t = 1.`;
+      text = t("explore.flow.note.forward", { p, T: run.T });
     }
     if (this.note.textContent !== text) this.note.textContent = text;
     this.note.hidden = !text;
@@ -333,13 +340,24 @@ class HeatRow extends Panel {
     label.className = "heat-label";
     const sw = document.createElement("span");
     sw.className = "swatch";
-    const text = document.createElement("span");
-    text.append(...rich(spec.label));
-    label.append(sw, text);
+    this.labelText = document.createElement("span");
+    label.append(sw, this.labelText);
     this.el.className = "chart heat-chart";
     this.el.setAttribute("role", "img");
-    this.el.setAttribute("aria-label", `${spec.label}: units by time`);
     this.wrap.append(label, this.el);
+    this.relabel();
+  }
+
+  /** The row's label and the words of its cells in the current language. */
+  relabel() {
+    this.labelText.replaceChildren(...this.label());
+    this.el.setAttribute("aria-label", t("explore.heat.chart", { label: this.labelText.textContent }));
+    if (!this.special) return;
+    const words = [t("explore.heat.underflow"), t("explore.heat.overflow")];
+    this.special.forEach((row, u) => row.forEach((v, k) => {
+      if (v !== null) this.text[u][k] = words[v];
+    }));
+    this.invalidate();
   }
 
   reset(run) {
@@ -362,7 +380,7 @@ class HeatRow extends Panel {
     };
     const main = {
       type: "heatmap", x, y, z: this.z, hoverongaps: false, colorbar,
-      hovertemplate: `unit %{y}, t = %{x}<br>${what} = %{z:.3g}<extra></extra>`,
+      hovertemplate: `${t("explore.heat.hover")}<br>${what} = %{z:.3g}<extra></extra>`,
     };
     if (kind === "grads") {
       Object.assign(main, { colorscale: theme.sequential, ...this.chart.zRange() });
@@ -378,7 +396,7 @@ class HeatRow extends Panel {
       type: "heatmap", x, y, z: this.special, text: this.text, hoverongaps: false, visible: this.nSpecial > 0,
       zmin: 0, zmax: 1, showscale: false,
       colorscale: [[0, theme.underflow], [0.5, theme.underflow], [0.5, theme.overflow], [1, theme.overflow]],
-      hovertemplate: "unit %{y}, t = %{x}<br>%{text}<extra></extra>",
+      hovertemplate: `${t("explore.heat.hover")}<br>%{text}<extra></extra>`,
     };
     return [main, special];
   }
@@ -395,11 +413,11 @@ class HeatRow extends Panel {
       uirevision: `${this.key}-${run.T}-${run.H}`,
       xaxis: axis(theme, {
         range: [0.5, run.T + 0.5], zeroline: false, showgrid: false, showticklabels: last,
-        ticks: last ? "outside" : "", title: { text: last ? "time step t" : "" },
+        ticks: last ? "outside" : "", title: { text: last ? t("explore.axis.t") : "" },
       }),
       yaxis: axis(theme, {
         autorange: "reversed", showgrid: false, zeroline: false, ticks: "", nticks: 3,
-        title: { text: "unit", font: { size: 10 }, standoff: 4 },
+        title: { text: t("explore.heat.unit"), font: { size: 10 }, standoff: 4 },
       }),
     });
   }
@@ -439,10 +457,13 @@ export class HeatmapChart {
       const key = modelKey(m);
       if (this.kind === "hidden") {
         // relu states are unbounded (they explode): coloured by log10(1 + h), h ≥ 0
-        specs.push({ key, model: key, i: m.index, src: "hidden", label: `${m.label} · h_t`, log: key === "rnn-relu" });
-        if (m.cell === "lstm") specs.push({ key: "lstm-c", model: key, i: m.index, src: "cell", label: "LSTM · cell state c_t" });
+        specs.push({ key, model: key, i: m.index, src: "hidden", label: () => rich(`${m.label} · h_t`),
+          log: key === "rnn-relu" });
+        if (m.cell === "lstm") {
+          specs.push({ key: "lstm-c", model: key, i: m.index, src: "cell", label: () => nodes("explore.heat.cell") });
+        }
       } else {
-        specs.push({ key, model: key, i: m.index, src: "grads", label: `${m.label} · ∂L/∂h_t` });
+        specs.push({ key, model: key, i: m.index, src: "grads", label: () => rich(`${m.label} · ∂L/∂h_t`) });
       }
     }
     const keep = new Set(specs.map((s) => s.key));
@@ -471,10 +492,11 @@ export class HeatmapChart {
     return min <= max ? { zmin: min, zmax: max === min ? min + 1 : max, zauto: false } : { zauto: true };
   }
 
-  /** Write column t (1-based) of every row, or clear it. */
-  column(t, clear) {
+  /** Write column `at` (t, 1-based) of every row, or clear it. */
+  column(at, clear) {
     const { run } = this;
-    const k = t - 1;
+    const k = at - 1;
+    const words = [t("explore.heat.underflow"), t("explore.heat.overflow")]; // by the code in `special`
     for (const r of this.rows) {
       const source = r.src === "hidden" ? run.fwd[r.i].hidden : r.src === "cell" ? run.fwd[r.i].cell
         : run.bwd[r.i].grads;
@@ -487,11 +509,11 @@ export class HeatmapChart {
           const x = v[u];
           if (x === null) {
             special = 1;
-            text = "overflow: not finite (null)";
+            text = words[1];
           } else if (this.kind === "grads") {
             if (x === 0) {
               special = 0;
-              text = "underflow: exactly 0 in float64";
+              text = words[0];
             } else {
               value = Math.log10(Math.abs(x));
               if (value < this.range.min) this.range.min = value;
@@ -546,6 +568,10 @@ export class HeatmapChart {
     for (const r of this.rows) r.invalidate();
   }
 
+  relabel() {
+    for (const r of this.rows) r.relabel();
+  }
+
   clear() {
     for (const r of this.byKey.values()) r.purge();
     this.byKey.clear();
@@ -569,7 +595,6 @@ class GatePanel extends Panel {
     this.m = m;
     this.el.className = "chart chart-gates";
     this.el.setAttribute("role", "img");
-    this.el.setAttribute("aria-label", `${m.label}: mean gate values over time`);
   }
 
   reset() {
@@ -578,8 +603,8 @@ class GatePanel extends Panel {
     this.invalidate();
   }
 
-  mean(name, t) {
-    const v = this.view.run.fwd[this.m.index].gates?.[name]?.[t - 1];
+  mean(name, at) {
+    const v = this.view.run.fwd[this.m.index].gates?.[name]?.[at - 1];
     if (!v) return null;
     let s = 0;
     for (const x of v) {
@@ -593,10 +618,10 @@ class GatePanel extends Panel {
     const names = GATES[this.m.cell];
     const x = names.map(() => []);
     const y = names.map(() => []);
-    for (let t = t0; t <= t1; t++) {
+    for (let at = t0; at <= t1; at++) {
       names.forEach((g, j) => {
-        x[j].push(t);
-        y[j].push(this.mean(g, t));
+        x[j].push(at);
+        y[j].push(this.mean(g, at));
       });
     }
     return { x, y };
@@ -629,19 +654,20 @@ class GatePanel extends Panel {
       return {
         type: "scatter", mode: "lines", name: s.label, x: x[j], y: y[j],
         line: { color: s.colour, dash: s.dash, width: s.width || 1.8 },
-        hovertemplate: `${this.m.label} ${s.label}<br>t = %{x}<br>mean over units = %{y:.3f}<extra></extra>`,
+        hovertemplate: `${t("explore.gates.hover", { label: this.m.label, gate: s.label })}<extra></extra>`,
       };
     });
+    this.el.setAttribute("aria-label", t("explore.gates.chart", { label: this.m.label }));
     Plotly.react(this.el, traces, baseLayout(theme, {
       height: 256,
       margin: { l: 52, r: 14, t: 66, b: 40 },
       uirevision: `gates-${this.m.cell}-${run.T}`,
-      title: { text: `${this.m.label} gates, mean over units`, x: 0, xanchor: "left", xref: "paper", y: 0.97,
+      title: { text: t("explore.gates.title", { label: this.m.label }), x: 0, xanchor: "left", xref: "paper", y: 0.97,
         font: { size: 13, color: theme.models[modelKey(this.m)] } },
       legend: { orientation: "h", x: 0, xanchor: "left", y: 1.0, yanchor: "bottom", entrywidth: 0.5,
         entrywidthmode: "fraction", font: { size: 11, color: theme.text }, bgcolor: "rgba(0,0,0,0)" },
-      xaxis: axis(theme, { range: [0.5, run.T + 0.5], zeroline: false, title: { text: "time step t" } }),
-      yaxis: axis(theme, { range: [-1.05, 1.05], zeroline: true, title: { text: "mean value" } }),
+      xaxis: axis(theme, { range: [0.5, run.T + 0.5], zeroline: false, title: { text: t("explore.axis.t") } }),
+      yaxis: axis(theme, { range: [-1.05, 1.05], zeroline: true, title: { text: t("explore.gates.y") } }),
     }), config(`${this.m.cell}-gates`));
   }
 
@@ -674,18 +700,18 @@ class PathPanel extends Panel {
       if (!gates) return;
       let prod = this.prod[j];
       for (let k = k0; k < k1; k++) {
-        const t = T - k;
+        const at = T - k;
         if (k === 0) {
           prod = new Array(run.H).fill(1);
         } else {
-          const g = gates[t]; // the gate at step t + 1
+          const g = gates[at]; // the gate at step t + 1
           for (let u = 0; u < prod.length; u++) prod[u] = g && g[u] !== null ? prod[u] * g[u] : NaN;
         }
         let s = 0;
         for (const v of prod) s += v;
         const mean = s / prod.length;
-        out.push(j, t, Number.isFinite(mean) && mean > 0 ? mean : null,
-          Number.isFinite(mean) ? (mean === 0 ? "underflow to 0" : fmt(mean)) : "not finite");
+        out.push(j, at, Number.isFinite(mean) && mean > 0 ? mean : null,
+          Number.isFinite(mean) ? (mean === 0 ? t("explore.path.underflow") : fmt(mean)) : t("explore.not_finite"));
       }
       this.prod[j] = prod;
     });
@@ -710,22 +736,22 @@ class PathPanel extends Panel {
     this.pending = new Pending();
     const traces = gated.map((m) => ({
       type: "scatter", mode: "lines", x: [], y: [], customdata: [],
-      name: m.cell === "lstm" ? "LSTM: Π f<sub>k</sub> (cell-state path)" : "GRU: Π z<sub>k</sub> (update-gate path)",
+      name: m.cell === "lstm" ? t("explore.path.lstm") : t("explore.path.gru"),
       line: { color: theme.models[modelKey(m)], width: 2.4 }, connectgaps: false,
-      hovertemplate: `${m.label}<br>t = %{x}<br>mean over units of Π = %{customdata}<extra></extra>`,
+      hovertemplate: `${t("explore.path.hover", { label: m.label })}<extra></extra>`,
     }));
     all.into(traces);
     Plotly.react(this.el, traces, baseLayout(theme, {
       height: 250,
       margin: { l: 64, r: 14, t: 30, b: 44 },
       uirevision: `path-${run.T}`,
-      title: { text: "Gradient-keeping path  Π<sub>k=t+1…T</sub> gate<sub>k</sub>",
+      title: { text: t("explore.path.title"),
         x: 0, xanchor: "left", xref: "paper", y: 0.97, font: { size: 13, color: theme.text } },
       legend: { orientation: "h", x: 0, y: -0.3, yanchor: "top", font: { size: 11, color: theme.text },
         bgcolor: "rgba(0,0,0,0)" },
-      xaxis: axis(theme, { range: [0.5, run.T + 0.5], zeroline: false, title: { text: "time step t" } }),
+      xaxis: axis(theme, { range: [0.5, run.T + 0.5], zeroline: false, title: { text: t("explore.axis.t") } }),
       yaxis: axis(theme, { type: "log", autorange: true, exponentformat: "power", autorangeoptions: LOG_CLIP,
-        title: { text: "mean over units (log scale)" } }),
+        title: { text: t("explore.path.y") } }),
     }), config("gate-path"));
   }
 
@@ -786,6 +812,10 @@ export class GatesCharts {
     for (const panel of this.panels) panel.invalidate();
   }
 
+  relabel() {
+    for (const panel of this.panels) panel.invalidate();
+  }
+
   clear() {
     for (const c of this.byCell.values()) c.purge();
     this.byCell.clear();
@@ -838,6 +868,10 @@ export class WhyChart extends Panel {
     this.invalidate();
   }
 
+  relabel() {
+    this.invalidate();
+  }
+
   traces() {
     const { theme } = this;
     const zs = seq(321, (k) => Z_MIN + (k * (Z_MAX - Z_MIN)) / 320);
@@ -865,8 +899,8 @@ export class WhyChart extends Panel {
     this.rnns.forEach((m, j) => {
       out.push({
         type: "bar", x: centres, y: this.density(this.hist[j]), width: BIN, yaxis: "y2",
-        name: `z<sub>t</sub> of ${m.label}`, marker: { color: theme.models[modelKey(m)], line: { width: 0 } },
-        opacity: 0.38, hovertemplate: `${m.label}<br>z ∈ [%{x:.2f} ± 0.125]<br>density %{y:.3f}<extra></extra>`,
+        name: t("explore.why.bar", { label: m.label }), marker: { color: theme.models[modelKey(m)], line: { width: 0 } },
+        opacity: 0.38, hovertemplate: `${t("explore.why.hover.bar", { label: m.label })}<extra></extra>`,
       });
     });
     return out;
@@ -886,10 +920,10 @@ export class WhyChart extends Panel {
       uirevision: "why",
       legend: { orientation: "h", x: 0, y: -0.22, yanchor: "top", font: { size: 11, color: theme.text },
         bgcolor: "rgba(0,0,0,0)" },
-      xaxis: axis(theme, { range: [Z_MIN, Z_MAX], zeroline: false, title: { text: "pre-activation z", standoff: 4 } }),
+      xaxis: axis(theme, { range: [Z_MIN, Z_MAX], zeroline: false, title: { text: t("explore.why.x"), standoff: 4 } }),
       yaxis: axis(theme, { range: [-1.08, 1.12], zeroline: true, title: { text: "φ(z), φ′(z)" } }),
       yaxis2: axis(theme, { overlaying: "y", side: "right", rangemode: "tozero", showgrid: false, zeroline: false,
-        tickmode: "auto", title: { text: "share of z<sub>t</sub> (density)" } }),
+        tickmode: "auto", title: { text: t("explore.why.y2") } }),
       shapes: [line(0.25, theme.models["rnn-sigmoid"]), line(1, theme.models["rnn-tanh"])],
       annotations: [
         { x: Z_MAX, y: 0.25, xanchor: "right", yanchor: "bottom", showarrow: false,
@@ -952,11 +986,11 @@ export class WhyChart extends Panel {
     const el = this.statsEl;
     el.replaceChildren();
     if (!this.run) {
-      el.textContent = "Run to see where this run's pre-activations fall on these curves.";
+      el.textContent = t("explore.why.stats.idle");
       return;
     }
     if (!this.rnns.length) {
-      el.textContent = "No vanilla RNN in this run, so there are no pre-activations to show.";
+      el.textContent = t("explore.why.stats.no_rnn");
       return;
     }
     for (const [j, m] of this.rnns.entries()) {
@@ -969,15 +1003,18 @@ export class WhyChart extends Panel {
       li.append(sw);
       const finite = h.n - h.nonfinite;
       if (!h.n) {
-        li.append(`${m.label}: waiting for the forward sweep.`);
+        li.append(t("explore.why.stats.waiting", { label: m.label }));
       } else {
         const mean = finite ? h.dsum / finite : NaN;
         const off = h.below + h.above;
         const pct = (x) => `${(100 * x / h.n).toFixed(x && x / h.n < 0.001 ? 2 : 1)}%`;
-        let text = `${m.label}: mean ${a.sym}′(z) = ${Number.isFinite(mean) ? mean.toFixed(3) : "—"} ` +
-          `(γ = ${a.gamma === 0.25 ? "1/4" : a.gamma}); ${pct(h.saturated)} saturated (${a.sym}′ < γ/10)`;
-        if (off) text += `; ${pct(off)} of z off this chart (|z| > ${Z_MAX})`;
-        if (h.nonfinite) text += `; ${pct(h.nonfinite)} not finite`;
+        // one item per fact, the optional ones after the first (each text starts with its "; ")
+        let text = t("explore.why.stats.main", {
+          label: m.label, sym: a.sym, mean: Number.isFinite(mean) ? mean.toFixed(3) : "—",
+          gamma: a.gamma === 0.25 ? "1/4" : a.gamma, saturated: pct(h.saturated),
+        });
+        if (off) text += t("explore.why.stats.off", { pct: pct(off), max: Z_MAX });
+        if (h.nonfinite) text += t("explore.why.stats.nonfinite", { pct: pct(h.nonfinite) });
         li.append(`${text}.`);
       }
       el.append(li);

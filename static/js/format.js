@@ -1,4 +1,7 @@
-// Number formatting shared by the charts, the summary cards and the status line.
+// Number formatting shared by the charts, the summary cards and the status line. The digits
+// are the same in every language; the few words (“not finite”, “5 steps”) come from i18n.js.
+
+import { t } from "./i18n.js";
 
 const SUPERSCRIPT = {
   "0": "⁰", "1": "¹", "2": "²", "3": "³", "4": "⁴", "5": "⁵", "6": "⁶", "7": "⁷", "8": "⁸", "9": "⁹",
@@ -19,7 +22,7 @@ export function pow10(exponent, digits = 0) {
 /** A number for people: 3 significant digits, scientific with × 10ⁿ when very large or small. */
 export function fmt(x, digits = 3) {
   if (x === null || x === undefined) return "—";
-  if (!Number.isFinite(x)) return "not finite";
+  if (!Number.isFinite(x)) return t("explore.not_finite");
   if (x === 0) return "0";
   const a = Math.abs(x);
   if (a >= 1e-3 && a < 1e5) return String(Number(x.toPrecision(digits)));
@@ -33,9 +36,9 @@ export function log10OrNull(x) {
   return typeof x === "number" && x > 0 && Number.isFinite(x) ? Math.log10(x) : null;
 }
 
-/** "1 step" / "5 steps" */
+/** "1 step" / "5 steps" (in Korean "1단계" / "5단계") */
 export function steps(n) {
-  return `${n} step${n === 1 ? "" : "s"}`;
+  return n === 1 ? t("explore.steps.one", { n }) : t("explore.steps.many", { n });
 }
 
 /** Text with _x / _{xy} subscripts and ^x / ^{xy} superscripts as DOM nodes:

@@ -1,19 +1,23 @@
 // Page wiring: controls ↔ URL state, Run / Pause / Step / Reset, the stream into a RunData,
 // the playback clock into the charts (one render per animation frame), errors in words,
-// keyboard shortcuts, exports and the light/dark theme.
+// keyboard shortcuts, exports, the light/dark theme and the language.
 //
 // A URL that names any state key runs at once (autorun); a bare "/" waits for Run.
+//
+// Every text this module shows is kept as a way to write it (a key and its values, or a
+// function), so that a switch of language writes the status, the message, the position line
+// and every view again — the run on screen, its position and a stream in flight stay as they are.
 
 import { FlowChart, GatesCharts, HeatmapChart, WhyChart } from "./charts.js";
 import { Player } from "./player.js";
 import { RunData } from "./run-data.js";
-import { rich } from "./format.js";
+import { announce } from "./run-events.js";
 import { ApiError, fetchMeta, streamRun } from "./stream-client.js";
 import { SummaryCards } from "./summary.js";
 import { onThemeChange, readTheme } from "./theme.js";
 import { DEFAULTS, parseState, requestBody, toSearch } from "./url-state.js";
 import { drawDirty } from "./frame-budget.js";
-import { bindLanguageSelect } from "./i18n.js";
+import { bindLanguageSelect, nodes, onLanguage, t } from "./i18n.js";
 
 const $ = (selector) => document.querySelector(selector);
 const root = document.documentElement;
@@ -109,35 +113,54 @@ function syncUrl() {
 }
 
 function updateFlowSubtitle(view) {
-  ui.flowSub.replaceChildren(...rich(view === "jac"
-    ? "The spectral norm of the Jacobian ‖∂s_T/∂s_t‖_2 (s = h, or (h, c) for the LSTM) on a log scale. " +
-      "Dashed: the bound (γσ_{max})^{T−t} for each RNN. Dotted: 10⁻³."
-    : "‖∂L/∂h_t‖ for every t, one line per model, on a log scale. Dashed: the bound " +
-      "‖∂L/∂h_T‖·(γσ_{max})^{T−t} of Pascanu et al. (2013) for each RNN (loss at the last step)."));
+  ui.flowSub.replaceChildren(...(view === "jac" ? nodes("explore.flow.sub.jac") : nodes("explore.flow.sub.grad")));
 }
 
 // ---------------------------------------------------------------- messages and status
 
+let message = null; // {text: () => string, actions: [{label: () => string, onClick}], tone}
+
+/** Show a message; `text` and each action's `label` are functions that write it in the
+ * current language (so that it follows a switch of language). */
 function showMessage(text, actions = [], tone = "error") {
+  message = { text, actions, tone };
+  renderMessage();
+}
+
+function renderMessage() {
+  if (!message) return;
+  const { text, actions, tone } = message;
   ui.message.hidden = false;
   ui.message.dataset.tone = tone;
-  ui.message.querySelector(".message-text").textContent = text;
+  ui.message.querySelector(".message-text").textContent = text();
   const box = ui.message.querySelector(".message-actions");
   box.replaceChildren(...actions.map(({ label, onClick }) => {
     const b = document.createElement("button");
     b.type = "button";
-    b.textContent = label;
+    b.textContent = label();
     b.addEventListener("click", onClick);
     return b;
   }));
 }
 
 function hideMessage() {
+  message = null;
   ui.message.hidden = true;
 }
 
-function setStatus(text) {
-  if (ui.status.textContent !== text) ui.status.textContent = text;
+let status = () => t("explore.status.ready"); // writes the status line in the current language
+let statusShown = null; // what it shows
+
+/** The status line: `write()` gives its text in the current language (the page's own words and
+ * numbers, with at most <strong> and <kbd>). */
+function setStatus(write) {
+  status = write;
+  const html = write();
+  if (html === statusShown) return;
+  statusShown = html;
+  const tpl = document.createElement("template");
+  tpl.innerHTML = html;
+  ui.status.replaceChildren(tpl.content);
 }
 
 function setRunState(state) {
@@ -148,16 +171,17 @@ function showError(e) {
   const actions = [];
   if (e instanceof ApiError && e.status === 422 && e.errors.some((x) => (x.loc || []).includes("include"))
       && ui.jacobian.checked) {
-    actions.push({ label: "Run without the Jacobian norms", onClick: () => {
+    actions.push({ label: () => t("explore.message.without_jacobian"), onClick: () => {
       ui.jacobian.checked = false;
       syncUrl();
       startRun();
     } });
   }
   if (e instanceof ApiError && (e.status === 503 || e.kind === "broken" || e.kind === "network")) {
-    actions.push({ label: "Try again", onClick: () => startRun() });
+    actions.push({ label: () => t("explore.message.try_again"), onClick: () => startRun() });
   }
-  showMessage(e instanceof ApiError ? e.message : `Something went wrong in the page: ${e.message}`, actions);
+  // an ApiError writes its message in the current language each time it is read
+  showMessage(e instanceof ApiError ? () => e.message : () => t("explore.message.bug", { error: e.message }), actions);
 }
 
 // ---------------------------------------------------------------- running
@@ -192,7 +216,8 @@ function emptyCardsNote() {
   p.className = "chart-empty";
   p.dataset.empty = "";
   p.append(document.createElement("span"));
-  p.firstChild.textContent = "The summary of each model appears when the backward sweep ends.";
+  p.firstChild.dataset.i18n = "explore.summary.empty";
+  p.firstChild.textContent = t("explore.summary.empty");
   return p;
 }
 
@@ -207,7 +232,7 @@ async function startRun({ paused = false } = {}) {
   syncUrl();
   hideMessage();
   if (!state.models.length) {
-    showMessage("Choose at least one model to compare.", [], "info");
+    showMessage(() => t("explore.message.no_model"), [], "info");
     return;
   }
   stopStream();
@@ -218,7 +243,7 @@ async function startRun({ paused = false } = {}) {
   delete root.dataset.rendered;
   let started = false; // did this request get as far as its `start` event?
   setRunState("streaming");
-  setStatus("Starting the run…");
+  setStatus(() => t("explore.status.starting"));
   performance.clearMarks("gfl:run");
   performance.clearMarks("gfl:rendered");
   performance.mark("gfl:run");
@@ -231,6 +256,7 @@ async function startRun({ paused = false } = {}) {
         if (name === "start") {
           started = true;
           run = new RunData(data);
+          announce(run, false);
           events = 1;
           streamEnded = false;
           updateExports();
@@ -251,6 +277,7 @@ async function startRun({ paused = false } = {}) {
     setRunState("done");
     player.finish();
     updateExports();
+    announce(run, true);
   } catch (e) {
     if (e.name === "AbortError" || mine !== controller) return;
     streamEnded = true;
@@ -259,8 +286,10 @@ async function startRun({ paused = false } = {}) {
     player.finish();
     updateExports();
     showError(e);
-    setStatus(started ? `Stopped after ${events} events.`
-      : run ? "The run did not start; the charts still show the last one." : "The run did not start.");
+    const n = events;
+    const kept = !!run;
+    if (started) setStatus(() => (n === 1 ? t("explore.status.stopped.one", { n }) : t("explore.status.stopped.many", { n })));
+    else setStatus(() => (kept ? t("explore.status.not_started.kept") : t("explore.status.not_started")));
     if (!(e instanceof ApiError)) console.error(e); // a bug of the page itself
   }
 }
@@ -274,7 +303,7 @@ function reset() {
   updateExports();
   setRunState("idle");
   delete root.dataset.rendered;
-  setStatus("Reset. Press Run (or Enter) to stream again.");
+  setStatus(() => t("explore.status.reset"));
 }
 
 // ---------------------------------------------------------------- rendering (once per frame)
@@ -327,7 +356,9 @@ function updateTransport(p, playing) {
   ui.reset.disabled = !run && !controller;
   const ended = run && p >= total && (run.complete || streamEnded);
   ui.pause.classList.toggle("is-paused", !!run && !playing);
-  ui.pause.querySelector(".label").textContent = !run || playing ? "Pause" : ended ? "Replay" : "Resume";
+  const label = !run || playing ? t("explore.pause") : ended ? t("explore.replay") : t("explore.resume");
+  const pauseLabel = ui.pause.querySelector(".label");
+  if (pauseLabel.textContent !== label) pauseLabel.textContent = label;
   ui.pause.setAttribute("aria-pressed", String(!playing && !!run));
 
   const where = run ? run.where(p) : { phase: "ready", t: 0 };
@@ -336,19 +367,23 @@ function updateTransport(p, playing) {
     pos.dataset.p = String(p);
     pos.dataset.phase = where.phase;
     pos.dataset.t = String(where.t);
-    pos.textContent = !run ? "ready" : where.phase === "forward" ? `forward · t = ${where.t} / ${run.T}`
-      : where.phase === "backward" ? `backward · t = ${where.t} / ${run.T}`
-        : where.phase === "summary" ? "done" : `t = 0 / ${run.T}`;
+    const v = { t: where.t, T: run?.T };
+    pos.textContent = !run ? t("explore.position.ready")
+      : where.phase === "forward" ? t("explore.position.forward", v)
+        : where.phase === "backward" ? t("explore.position.backward", v)
+          : where.phase === "summary" ? t("explore.position.done") : t("explore.position.start", v);
   }
   if (run) {
-    const received = run.available >= run.total ? "all frames received" : `${run.available} of ${run.total} steps received`;
-    let text;
-    if (root.dataset.run === "streaming") text = `Streaming… ${received}.`;
-    else if (root.dataset.run === "done") {
-      text = `Done: ${events} events in ${((finishedAt - startedAt) / 1000).toFixed(2)} s. ` +
-        (p < run.total ? "Playing back what arrived." : "Scrub the timeline or press ← → to revisit any step.");
-    } else text = ui.status.textContent;
-    setStatus(text);
+    const { available, total } = run;
+    if (root.dataset.run === "streaming") {
+      setStatus(() => (available >= total ? t("explore.status.streaming.all")
+        : t("explore.status.streaming", { n: available, total })));
+    } else if (root.dataset.run === "done") {
+      const v = { n: events, s: ((finishedAt - startedAt) / 1000).toFixed(2) };
+      const one = events === 1;
+      if (p < total) setStatus(() => (one ? t("explore.status.done.playing.one", v) : t("explore.status.done.playing", v)));
+      else setStatus(() => (one ? t("explore.status.done.one", v) : t("explore.status.done", v)));
+    }
   }
 }
 
@@ -378,7 +413,10 @@ function exportName(ext) {
 
 // ---------------------------------------------------------------- σ_max marks (1/γ)
 
-function placeSigmaMarks(activations) {
+let sigmaActivations = []; // from GET /api/meta
+
+function placeSigmaMarks(activations = sigmaActivations) {
+  sigmaActivations = activations;
   const box = $("#sigma-mark-labels");
   const min = Number(ui.sigmaRange.min);
   const max = Number(ui.sigmaRange.max);
@@ -393,7 +431,7 @@ function placeSigmaMarks(activations) {
     const frac = (value - min) / (max - min);
     span.style.setProperty("--at", String(frac));
     span.textContent = `${Number(value.toPrecision(3))} · ${name}`;
-    span.title = `1/γ for ${name}: the critical σ_max`;
+    span.title = t("explore.sigma.mark.title", { name });
     return span;
   }));
   const list = $("#sigma-marks");
@@ -505,6 +543,40 @@ onThemeChange((next) => {
   player.kick();
 });
 
+// ---------------------------------------------------------------- language
+
+let limits = {}; // GET /api/meta's limits, named in two tooltips
+
+function writeLimitTitles() {
+  if (limits.seq_len_max) form.elements.seq_len.title = t("explore.seq_len.title.max", { max: limits.seq_len_max });
+  if (limits.hidden_size_max) {
+    form.elements.hidden_size.title = t("explore.hidden_size.title.max", { max: limits.hidden_size_max });
+  }
+}
+
+/** The speed menu's labels: "1 step/s", "3 steps/s", …, "max". */
+function writeSpeedLabels() {
+  for (const o of ui.speed.options) {
+    const n = Number(o.value);
+    if (Number.isFinite(n)) o.textContent = n === 1 ? t("explore.speed.one", { n }) : t("explore.speed.many", { n });
+  }
+}
+
+/** After a switch of language (the markup is done by i18n.js): everything this page wrote. */
+function relabel() {
+  writeSpeedLabels();
+  writeLimitTitles();
+  placeSigmaMarks();
+  updateFlowSubtitle(checkedValue("view") || DEFAULTS.view);
+  renderMessage();
+  setStatus(status);
+  ui.position.dataset.p = ""; // written again on the next frame
+  for (const view of [...CHARTS, views.summary]) view.relabel();
+  player.kick();
+}
+
+onLanguage(relabel);
+
 // ---------------------------------------------------------------- start-up
 
 function init() {
@@ -513,21 +585,24 @@ function init() {
   writeControls(state);
   views.why.begin(null, theme);
   player.kick();
-  if (problems.length) showMessage(`Some of the URL was not understood: ${problems.join("; ")}.`, [], "info");
   fetchMeta().then((meta) => {
     const lim = meta.limits || {};
     if (lim.seq_len_max) form.elements.seq_len.max = String(lim.seq_len_max);
     if (lim.hidden_size_max) form.elements.hidden_size.max = String(lim.hidden_size_max);
-    form.elements.seq_len.title += ` — at most ${lim.seq_len_max}`;
-    form.elements.hidden_size.title += ` — at most ${lim.hidden_size_max}`;
+    limits = lim;
+    writeLimitTitles();
     placeSigmaMarks(meta.activations || []);
   }).catch((e) => {
     placeSigmaMarks([{ name: "sigmoid", gamma: 0.25 }, { name: "tanh", gamma: 1 }]);
-    showMessage(e.message || "Could not read the server's limits.");
+    showMessage(() => e.message || t("explore.message.no_limits"));
   });
   if (hasState && new URLSearchParams(location.search).get("tab") !== "train") {
     if (window.matchMedia("(max-width: 760px)").matches) ui.settings.open = false;
     startRun();
+  }
+  // after the autorun has started (a new run clears the message line), so that the note stays
+  if (problems.length) {
+    showMessage(() => t("explore.message.url", { problems: problems.join(t("explore.message.url.join")) }), [], "info");
   }
 }
 

@@ -1,9 +1,33 @@
 // Plotly styling shared by every chart: the toolbar config, axes and the base layout, all
-// following the page's theme (static/js/theme.js).
+// following the page's theme (static/js/theme.js); Plotly's own words (the toolbar's tooltips,
+// its notices) in the page's language.
+
+import { language, t } from "./i18n.js";
+
+/** Plotly's words in the current language, as a Plotly config locale (English is Plotly's own). */
+function localeConfig() {
+  const lang = language();
+  if (lang === "en") return { locale: "en" };
+  const dictionary = {
+    "Download plot as a PNG": t("explore.plotly.png"),
+    Zoom: t("explore.plotly.zoom"),
+    Pan: t("explore.plotly.pan"),
+    "Zoom in": t("explore.plotly.zoom_in"),
+    "Zoom out": t("explore.plotly.zoom_out"),
+    Autoscale: t("explore.plotly.autoscale"),
+    "Reset axes": t("explore.plotly.reset_axes"),
+    "Share chart...": t("explore.plotly.share"),
+    "Double-click to zoom back out": t("explore.plotly.zoom_back"),
+    "Double-click on legend to isolate one trace": t("explore.plotly.isolate"),
+    "Sorry, there was a problem downloading your image!": t("explore.plotly.png_failed"),
+  };
+  return { locale: lang, locales: { [lang]: { dictionary } } };
+}
 
 export function config(filename) {
   return {
     responsive: true,
+    ...localeConfig(),
     displaylogo: false,
     modeBarButtonsToRemove: ["select2d", "lasso2d"],
     toImageButtonOptions: { format: "png", filename, scale: 2 },

@@ -1,15 +1,23 @@
 // Stream client: POST /api/runs/stream read with fetch() + ReadableStream (EventSource cannot
 // POST), the Server-Sent Events wire format parsed here, every failure turned into an ApiError
-// whose message can be shown to people as it is.
+// whose message can be shown to people as it is — in the page's current language: the message
+// is re-written from its key whenever it is read, so a message on screen can follow a switch of
+// language. The API's own `detail` is kept as the server sent it.
+
+import { t } from "./i18n.js";
+
+/** A text, or a function that writes it in the current language. */
+const say = (text) => (typeof text === "function" ? text() : text);
 
 /** An error of the API or of the connection, in words. */
 export class ApiError extends Error {
   /**
-   * @param {string} message   what to show
+   * @param {string | () => string} message   what to show (a function: in the current language)
    * @param {object} info      {status, kind: "http" | "network" | "stream" | "broken", retryAfter, errors}
    */
   constructor(message, info = {}) {
-    super(message);
+    super(say(message));
+    Object.defineProperty(this, "message", { get: () => say(message), configurable: true });
     this.name = "ApiError";
     this.status = info.status ?? null;
     this.kind = info.kind ?? "http";
@@ -73,32 +81,36 @@ export class SSEParser {
   }
 }
 
+/** The words around the API's `detail`, by status. */
+const HTTP_MESSAGES = {
+  413: (v) => t("explore.api.413", v),
+  422: (v) => t("explore.api.422", v),
+  503: (v) => (v.retry ? t("explore.api.503.retry", v) : t("explore.api.503", v)),
+};
+
 async function errorFromResponse(res) {
-  let detail = "";
+  let detail = null;
   let errors = [];
   try {
     const body = await res.json();
     detail = typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail);
     errors = Array.isArray(body.errors) ? body.errors : [];
   } catch {
-    detail = res.statusText || "no explanation was given";
+    detail = res.statusText || null;
   }
   const retryAfter = res.headers.get("Retry-After");
-  const what = {
-    413: "The request is too large",
-    422: "The API did not accept these settings",
-    503: "The server is busy",
-  }[res.status] || `The server answered ${res.status}`;
-  let message = `${what}: ${detail}`;
-  if (res.status === 503 && retryAfter) message += ` (Retry-After: ${retryAfter} s — try again then)`;
-  return new ApiError(message, { status: res.status, kind: "http", retryAfter, errors });
+  const { status } = res;
+  const values = () => ({ status, detail: detail ?? t("explore.api.no_detail"), retry: retryAfter ?? "" });
+  const write = HTTP_MESSAGES[status] || ((v) => t("explore.api.status", v));
+  return new ApiError(() => write(values()), { status, kind: "http", retryAfter, errors });
 }
 
 /**
  * POST `bodyText` to an SSE endpoint. onEvent(name, data) gets each event's parsed data in
  * order. Resolves when `done` arrives; rejects with an ApiError (non-2xx answer, an `error`
  * event, a network failure, a stream that ends without `done`) or an AbortError when `signal`
- * aborts. `noun` names what runs ("run", "training"), `kept` says what happens to what arrived.
+ * aborts. `noun` names what runs ("run", "training"), `kept` says what happens to what arrived
+ * (each a text, or a function that writes it in the current language).
  */
 export async function streamEvents(url, bodyText, { signal, onEvent, noun, kept }) {
   let res;
@@ -111,7 +123,8 @@ export async function streamEvents(url, bodyText, { signal, onEvent, noun, kept 
     });
   } catch (e) {
     if (e.name === "AbortError") throw e;
-    throw new ApiError(`Could not reach the server (${e.message}). Is it running?`, { kind: "network" });
+    const error = e.message;
+    throw new ApiError(() => t("explore.api.network", { error }), { kind: "network" });
   }
   if (!res.ok) throw await errorFromResponse(res);
 
@@ -125,12 +138,14 @@ export async function streamEvents(url, bodyText, { signal, onEvent, noun, kept 
     try {
       data = JSON.parse(text);
     } catch {
-      failure = new ApiError(`The stream sent an unreadable “${name}” event.`, { kind: "stream" });
+      failure = new ApiError(() => t("explore.api.unreadable", { name }), { kind: "stream" });
       return;
     }
     if (name === "error") {
-      failure = new ApiError(`The server stopped the ${noun}: ${data.detail || "no reason given"}`,
-        { kind: "stream" });
+      const detail = data.detail;
+      failure = new ApiError(() => t("explore.api.stopped", {
+        noun: say(noun), detail: detail || t("explore.api.no_reason"),
+      }), { kind: "stream" });
       return;
     }
     if (name === "done") done = true;
@@ -148,23 +163,30 @@ export async function streamEvents(url, bodyText, { signal, onEvent, noun, kept 
     if (!failure) parser.end();
   } catch (e) {
     if (e.name === "AbortError" || signal?.aborted) throw e;
-    throw new ApiError(`The stream broke off after ${events} events (${e.message}); ${kept}`,
-      { kind: "broken" });
+    const error = e.message;
+    const n = events;
+    throw new ApiError(() => {
+      const v = { n, error, kept: say(kept) };
+      return n === 1 ? t("explore.api.broken.one", v) : t("explore.api.broken.many", v);
+    }, { kind: "broken" });
   }
   if (failure) {
     reader.cancel().catch(() => {});
     throw failure;
   }
   if (!done) {
-    throw new ApiError(`The stream ended after ${events} events without finishing the ${noun}; ${kept}`,
-      { kind: "broken" });
+    const n = events;
+    throw new ApiError(() => {
+      const v = { n, noun: say(noun), kept: say(kept) };
+      return n === 1 ? t("explore.api.ended.one", v) : t("explore.api.ended.many", v);
+    }, { kind: "broken" });
   }
 }
 
 /** A run as a stream (POST /api/runs/stream): see streamEvents. */
 export function streamRun(bodyText, { signal, onEvent }) {
   return streamEvents("/api/runs/stream", bodyText, {
-    signal, onEvent, noun: "run", kept: "what arrived is kept. Press Run to try again.",
+    signal, onEvent, noun: () => t("explore.api.noun"), kept: () => t("explore.api.kept"),
   });
 }
 
@@ -174,7 +196,8 @@ export async function fetchMeta(signal) {
   try {
     res = await fetch("/api/meta", { signal, headers: { Accept: "application/json" } });
   } catch (e) {
-    throw new ApiError(`Could not reach the server for its limits (${e.message}).`, { kind: "network" });
+    const error = e.message;
+    throw new ApiError(() => t("explore.api.meta", { error }), { kind: "network" });
   }
   if (!res.ok) throw await errorFromResponse(res);
   return res.json();

@@ -1,95 +1,95 @@
 // 5. Summary cards: per model loss, gradient ratio, memory horizon, σ_max, overflow, and a
 // one-sentence reading in plain words; a headline sentence that compares the models. Filled
 // live during the backward sweep (the ratio so far) and completed when the sweep ends.
+//
+// Every sentence is one text of static/i18n/<lang>.json with placeholders (the word order is
+// the language's); the cards are written again from the run when the language changes.
 
 import { fmt, pow10, steps } from "./format.js";
+import { t } from "./i18n.js";
 import { modelKey } from "./url-state.js";
 
 const GAMMA = { sigmoid: 0.25, tanh: 1, relu: 1 };
 
-/** "the sigmoid RNN", "the LSTM" */
-export function modelName(m) {
-  return m.cell === "rnn" ? `the ${m.activation} RNN` : `the ${m.cell.toUpperCase()}`;
+/** "the sigmoid RNN", "the LSTM" (`start`: at the start of a sentence, "The sigmoid RNN") */
+export function modelName(m, { start = false } = {}) {
+  const key = modelKey(m);
+  return start ? t(`explore.name.start.${key}`) : t(`explore.name.${key}`);
 }
 
-/** How a ratio r = 10^x of the start reads: "10⁻³³ of its start", "40% of its start", … */
-function ratioPhrase(x) {
-  if (x <= -1.5) return `${pow10(x)} of its start`;
-  if (x < 0) {
-    const v = 10 ** x;
-    return `${Math.round(100 * v)}% of its start`;
-  }
-  if (x < 1.5) return `${(10 ** x).toFixed(1)}× its start`;
-  return `${pow10(x)} times its start`;
+/** How a ratio r = 10^x of a reference reads: "10⁻³³ of its start", "40% of its start", …
+ * (`ref`: "start", or "T" for "its value at T") */
+function ratioPhrase(x, ref = "start") {
+  const of = ref === "T" ? t("explore.ratio.ref.T") : t("explore.ratio.ref.start");
+  if (x <= -1.5) return t("explore.ratio.pow", { pow: pow10(x), ref: of });
+  if (x < 0) return t("explore.ratio.percent", { pct: Math.round(100 * 10 ** x), ref: of });
+  if (x < 1.5) return t("explore.ratio.times_small", { v: (10 ** x).toFixed(1), ref: of });
+  return t("explore.ratio.times", { pow: pow10(x), ref: of });
 }
 
 /** The first t (going back from T) where the gradient is exactly 0, or null. */
 function firstZero(gradNorm) {
-  for (let t = gradNorm.length; t >= 1; t--) if (gradNorm[t - 1] === 0) return t;
+  for (let k = gradNorm.length; k >= 1; k--) if (gradNorm[k - 1] === 0) return k;
   return null;
 }
 
-/** What happened to a model's gradient, as the rest of "…'s gradient ___" (the headline). */
-function clause(m, s, T) {
+/** What happened to a model's gradient, as one clause of the headline: the first model's
+ * ("the sigmoid RNN's gradient is …") or a later one's ("the LSTM's is …"). */
+function clause(m, s, T, first) {
   const u = s.summary;
+  const v = { name: modelName(m), t: u.overflow_step };
   if (u.overflow_step !== null) {
-    return u.overflow_phase === "forward"
-      ? `is not finite (its state overflowed at t = ${u.overflow_step} in the forward sweep)`
-      : `overflowed (not finite) at t = ${u.overflow_step} going back`;
+    if (u.overflow_phase === "forward") {
+      return first ? t("explore.clause.first.overflow_forward", v) : t("explore.clause.rest.overflow_forward", v);
+    }
+    return first ? t("explore.clause.first.overflow_backward", v) : t("explore.clause.rest.overflow_backward", v);
   }
   if (u.log10_grad_ratio === null) {
     const tz = firstZero(s.grad_norm);
-    return tz ? `is exactly 0 (it underflowed ${steps(T - tz)} back)` : "is not finite";
+    if (!tz) return first ? t("explore.clause.first.not_finite", v) : t("explore.clause.rest.not_finite", v);
+    v.steps = steps(T - tz);
+    return first ? t("explore.clause.first.zero", v) : t("explore.clause.rest.zero", v);
   }
-  return `is ${ratioPhrase(u.log10_grad_ratio)}`;
+  const x = u.log10_grad_ratio;
+  // after the first model, "10⁻⁵ of its start" is said as "10⁻⁵"
+  if (!first && x <= -1.5) return t("explore.clause.rest.pow", { ...v, pow: pow10(x) });
+  v.ratio = ratioPhrase(x);
+  return first ? t("explore.clause.first.ratio", v) : t("explore.clause.rest.ratio", v);
 }
 
 /** One sentence per model: what its gradient did and what that means. */
 export function reading(m, s, T) {
   const u = s.summary;
-  const name = modelName(m);
-  const Name = name[0].toUpperCase() + name.slice(1);
-  const back = T - 1;
+  const v = { name: modelName(m), Name: modelName(m, { start: true }), t: u.overflow_step };
   if (u.overflow_step !== null) {
-    if (u.overflow_phase === "forward") {
-      return `${Name}'s hidden state overflowed at t = ${u.overflow_step} of the forward sweep — it ` +
-        "left float64's range, so its loss and gradients are not finite (null): it exploded.";
-    }
-    return `Going back, ${name}'s gradient overflowed (not finite) at t = ${u.overflow_step}: it exploded.`;
+    return u.overflow_phase === "forward" ? t("explore.reading.overflow_forward", v)
+      : t("explore.reading.overflow_backward", v);
   }
   if (u.log10_grad_ratio === null) {
     const tz = firstZero(s.grad_norm);
-    return `After ${steps(T - (tz ?? 1))} back, ${name}'s gradient norm underflowed to exactly 0 in ` +
-      "float64: it vanished, and no signal from earlier steps reaches the loss.";
+    return t("explore.reading.zero", { ...v, steps: steps(T - (tz ?? 1)) });
   }
   const x = u.log10_grad_ratio;
   const h = u.memory_horizon;
-  if (x <= -3) {
-    return `After ${steps(back)} back, ${name}'s gradient is ${ratioPhrase(x)}: it vanished — ` +
-      `only the last ${steps(h)} keep at least 10⁻³ of the signal.`;
-  }
+  Object.assign(v, { steps: steps(T - 1), ratio: ratioPhrase(x) });
+  if (x <= -3) return t("explore.reading.vanished", { ...v, horizon: steps(h) });
   if (x < 3) {
-    const kept = h === null ? "all the way to t = 1" : `for ${steps(h)}`;
-    return `After ${steps(back)} back, ${name}'s gradient is ${ratioPhrase(x)}: it stays within ` +
-      `10⁻³ of its start ${kept}, so early inputs still reach the loss.`;
+    return h === null ? t("explore.reading.kept_all", v) : t("explore.reading.kept", { ...v, horizon: steps(h) });
   }
-  return `After ${steps(back)} back, ${name}'s gradient is ${ratioPhrase(x)}: it exploded.`;
+  return t("explore.reading.exploded", v);
 }
 
 /** The headline: "After 49 steps back, the sigmoid RNN's gradient is 10⁻³³ of its start; the
- * LSTM's is 10⁻⁵ of its start." */
+ * LSTM's is 10⁻⁵." */
 export function headline(run) {
   const parts = run.models.map((m, i) => {
     const s = run.summaries[i];
-    return s ? { m, text: clause(m, s, run.T) } : null;
+    return s ? { m, s } : null;
   }).filter(Boolean);
   if (!parts.length) return "";
-  const [first, ...rest] = parts;
-  let sentence = `After ${steps(run.T - 1)} back, ${modelName(first.m)}'s gradient ${first.text}`;
-  for (const p of rest) sentence += `; ${modelName(p.m)}'s ${p.text.replace(/^(is 10\S*) of its start$/, "$1")}`;
-  return sentence + ".";
+  const clauses = parts.map(({ m, s }, k) => clause(m, s, run.T, k === 0)).join(t("explore.headline.join"));
+  return t("explore.headline", { steps: steps(run.T - 1), clauses });
 }
-
 function stat(label, value, title) {
   const div = document.createElement("div");
   div.className = "stat";
@@ -128,7 +128,7 @@ export class SummaryCards {
         const chip = document.createElement("span");
         chip.className = "chip";
         chip.textContent = `γ = ${GAMMA[m.activation] === 0.25 ? "1/4" : GAMMA[m.activation]}`;
-        chip.title = "γ = sup φ′, the activation's largest slope";
+        chip.title = t("explore.card.gamma.title");
         h.append(chip);
       }
       const live = document.createElement("p");
@@ -179,37 +179,44 @@ export class SummaryCards {
   liveText(i, p) {
     const { run } = this;
     const T = run.T;
-    if (p <= 0) return "Waiting for the first frames…";
-    if (p <= T) return `Forward sweep: t = ${p} of ${T}.`;
-    const t = Math.max(1, 2 * T - p + 1);
+    if (p <= 0) return t("explore.card.waiting");
+    if (p <= T) return t("explore.card.forward", { t: p, T });
+    const at = Math.max(1, 2 * T - p + 1);
     const g = run.bwd[i].gradNorm;
     const gT = g[T - 1];
-    const gt = g[t - 1];
-    if (gt === null || gT === null) return `Backward sweep at t = ${t}: the gradient is not finite (overflow).`;
-    if (gt === 0) return `Backward sweep at t = ${t}: the gradient underflowed to exactly 0.`;
-    const x = Math.log10(gt / gT);
-    return `Backward sweep at t = ${t}: ‖∂L/∂hₜ‖ is ${ratioPhrase(x).replace("its start", "its value at T")}.`;
+    const gt = g[at - 1];
+    if (gt === null || gT === null) return t("explore.card.backward.overflow", { t: at });
+    if (gt === 0) return t("explore.card.backward.zero", { t: at });
+    return t("explore.card.backward", { t: at, ratio: ratioPhrase(Math.log10(gt / gT), "T") });
   }
 
   stats(m, s) {
     const u = s.summary;
     const T = this.run.T;
+    const log = u.log10_grad_ratio === null ? "null" : u.log10_grad_ratio.toFixed(2);
     const out = [
-      stat("loss", s.loss === null ? "not finite" : fmt(s.loss), "The loss L of this run (mean squared error)"),
-      stat("gradient ratio", u.log10_grad_ratio !== null ? pow10(u.log10_grad_ratio, 1)
-        : u.overflow_step !== null ? "not finite" : "0 (underflow)",
-        "‖∂L/∂h₁‖ / ‖∂L/∂h_T‖ (log10 = " + (u.log10_grad_ratio === null ? "null" : u.log10_grad_ratio.toFixed(2)) + ")"),
-      stat("memory horizon", u.memory_horizon === null ? `all ${T - 1} steps` : steps(u.memory_horizon),
-        "How many steps back the gradient stays ≥ 10⁻³ of its value at t = T"),
-      stat("σₘₐₓ(Wₕₕ)", fmt(u.sigma_max), "Largest singular value of the recurrent weights"),
+      stat(t("explore.stat.loss"), s.loss === null ? t("explore.not_finite") : fmt(s.loss), t("explore.stat.loss.title")),
+      stat(t("explore.stat.ratio"), u.log10_grad_ratio !== null ? pow10(u.log10_grad_ratio, 1)
+        : u.overflow_step !== null ? t("explore.not_finite") : t("explore.stat.ratio.underflow"),
+        `‖∂L/∂h₁‖ / ‖∂L/∂h_T‖ (log10 = ${log})`),
+      stat(t("explore.stat.horizon"), u.memory_horizon === null ? t("explore.stat.horizon.all", { n: T - 1 })
+        : steps(u.memory_horizon), t("explore.stat.horizon.title")),
+      stat("σₘₐₓ(Wₕₕ)", fmt(u.sigma_max), t("explore.stat.sigma.title")),
     ];
     if (m.cell === "rnn" && u.sigma_max !== null) {
       const gs = GAMMA[m.activation] * u.sigma_max;
-      out.push(stat("γ·σₘₐₓ", fmt(gs), gs < 1 ? "< 1: the bound (γσₘₐₓ)^(T−t) forces the gradient to vanish"
-        : "≥ 1: the bound allows the gradient to survive or explode"));
+      out.push(stat("γ·σₘₐₓ", fmt(gs), gs < 1 ? t("explore.stat.gs.below") : t("explore.stat.gs.above")));
     }
-    out.push(stat("overflow", u.overflow_step === null ? "none" : `t = ${u.overflow_step} (${u.overflow_phase})`,
-      "The first value that stopped being finite, in the order of computation"));
+    const at = u.overflow_step;
+    out.push(stat(t("explore.stat.overflow"), at === null ? t("explore.stat.overflow.none")
+      : u.overflow_phase === "forward" ? t("explore.stat.overflow.forward", { t: at })
+        : t("explore.stat.overflow.backward", { t: at }),
+    t("explore.stat.overflow.title")));
     return out;
+  }
+
+  /** Write the cards again in the current language (same run, same position). */
+  relabel() {
+    if (this.run) this.begin(this.run);
   }
 }

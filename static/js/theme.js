@@ -1,6 +1,8 @@
 // Colours: the Okabe–Ito palette (safe for the common colour-vision deficiencies) for models and
 // gates, and the page's light/dark CSS variables for everything Plotly draws.
 
+import { has, t } from "./i18n.js";
+
 const MODEL_COLOURS = {
   light: { "rnn-sigmoid": "#D55E00", "rnn-tanh": "#0072B2", "rnn-relu": "#CC79A7", lstm: "#009E73", gru: "#E69F00" },
   dark: { "rnn-sigmoid": "#E8772E", "rnn-tanh": "#56B4E9", "rnn-relu": "#E08FC0", lstm: "#1DB489", gru: "#E69F00" },
@@ -8,14 +10,14 @@ const MODEL_COLOURS = {
 
 const GATE_STYLE = {
   // LSTM
-  input: { colour: "#56B4E9", dash: "solid", label: "input gate i" },
-  forget: { colour: "#009E73", dash: "solid", label: "forget gate f", width: 3 },
-  cell: { colour: "#999999", dash: "dot", label: "candidate g (tanh)" },
-  output: { colour: "#CC79A7", dash: "dash", label: "output gate o" },
+  input: { colour: "#56B4E9", dash: "solid" },
+  forget: { colour: "#009E73", dash: "solid", width: 3 },
+  cell: { colour: "#999999", dash: "dot" },
+  output: { colour: "#CC79A7", dash: "dash" },
   // GRU
-  reset: { colour: "#D55E00", dash: "dash", label: "reset gate r" },
-  update: { colour: "#0072B2", dash: "solid", label: "update gate z", width: 3 },
-  candidate: { colour: "#999999", dash: "dot", label: "candidate n (tanh)" },
+  reset: { colour: "#D55E00", dash: "dash" },
+  update: { colour: "#0072B2", dash: "solid", width: 3 },
+  candidate: { colour: "#999999", dash: "dot" },
 };
 
 export function isDark() {
@@ -47,8 +49,10 @@ export function readTheme() {
   };
 }
 
+/** How gate `name` is drawn, and its label in the current language ("forget gate f"). */
 export function gateStyle(name) {
-  return GATE_STYLE[name] || { colour: "#999999", dash: "solid", label: name };
+  const style = GATE_STYLE[name] || { colour: "#999999", dash: "solid" };
+  return { ...style, label: has(`explore.gate.${name}`) ? t(`explore.gate.${name}`) : name };
 }
 
 /** Watch for the system switching between light and dark. */

@@ -10,6 +10,9 @@
 //   speed        playback steps per second, or "max"
 //   view         grad | jac (the gradient-flow chart)    x   t | back (its x axis)
 // Numbers are kept as the text that was typed, so the API (not the page) judges them.
+// `lang` (the page's language, static/js/i18n.js) is not part of the state but kept in the URL.
+
+import { t } from "./i18n.js";
 
 export const MODELS = {
   "rnn-sigmoid": { cell: "rnn", activation: "sigmoid", label: "RNN (sigmoid)" },
@@ -51,10 +54,16 @@ export function modelKey(m) {
   return m.cell === "rnn" ? `rnn-${m.activation || "tanh"}` : m.cell;
 }
 
+/** A problem with the URL: a string in the current language whenever it is turned into one. */
+function problem(write) {
+  return { toString: write };
+}
+
 /**
  * State from a query string: {state, hasState, problems}. `hasState` is true when the URL names
  * any key (the page then runs it at once); unknown choices fall back to the default and are
- * reported in `problems`, numbers are kept as typed.
+ * reported in `problems` (each written in the current language when turned into a string),
+ * numbers are kept as typed.
  */
 export function parseState(search) {
   const params = new URLSearchParams(search);
@@ -68,12 +77,15 @@ export function parseState(search) {
     if (key === "models") {
       const names = raw.split(",").map((s) => s.trim()).filter(Boolean);
       const known = names.filter((n) => MODEL_KEYS.includes(n));
-      for (const n of names) if (!known.includes(n)) problems.push(`unknown model “${n}” in the URL`);
+      for (const n of names) {
+        if (!known.includes(n)) problems.push(problem(() => t("explore.url.unknown_model", { name: n })));
+      }
       if (known.length) state.models = MODEL_KEYS.filter((k) => known.includes(k));
-      else problems.push("no known model in the URL; using the defaults");
+      else problems.push(problem(() => t("explore.url.no_model")));
     } else if (CHOICES[key]) {
+      const choices = CHOICES[key].join(", ");
       if (CHOICES[key].includes(raw)) state[key] = raw;
-      else problems.push(`${key}=“${raw}” is not one of ${CHOICES[key].join(", ")}`);
+      else problems.push(problem(() => t("explore.url.bad_choice", { key, value: raw, choices })));
     } else {
       state[key] = raw;
     }
