@@ -189,7 +189,8 @@ def test_copy_link_copies_the_exact_state(browser, live_server):
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
     page, rec = offline_page(context)
     try:
-        page.goto(live_server.url + "/?models=rnn-sigmoid,rnn-tanh&seq_len=50&sigma_max=1&lesson=sigmoid-tanh")
+        page.goto(live_server.url
+                  + "/?models=rnn-sigmoid,rnn-tanh&seq_len=50&sigma_max=1&lesson=sigmoid-tanh")
         wait_explained(page)
         page.click("#lesson-copy")
         wait_for(page, "document.querySelector('.lesson-status').textContent === 'Link copied.'")

@@ -72,8 +72,9 @@ def test_placeholders_and_markup_match(key):
 def test_korean_is_korean():
     """Every Korean string that has words in it has Hangul (nothing left in English by mistake),
     except the few that are names or notation only."""
+    notation = re.compile(r"<[^>]+>|&\w+;|\{\w+\}|\b(tanh|sigmoid|relu|diag)\b")
     untranslated = [k for k, v in KO.items()
-                    if re.search(r"[A-Za-z]{4,}", re.sub(r"<[^>]+>|&\w+;|\{\w+\}|\b(tanh|sigmoid|relu|diag)\b", "", v))
+                    if re.search(r"[A-Za-z]{4,}", notation.sub("", v))
                     and not HANGUL.search(v) and v == EN[k]
                     and not re.fullmatch(r"[A-Z][\w ()·/-]*", v)]  # names such as "LSTM", "RNN (tanh)"
     assert untranslated == []
