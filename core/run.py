@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from core import analysis
-from core.bptt import Sweep
+from core.bptt import Sweep, stack_rows
 from core.cells import Cell, Params, make_cell
 from core.init import InitSpec, init_params, recurrent_sigma_max
 from core.inputs import make_inputs
@@ -185,11 +185,11 @@ def _summary_frame(i: int, sw: Sweep, loss: float) -> SummaryFrame:
     bound = analysis.pascanu_bound(activation.gamma, sigma, T) if activation else None
     zigzag = None
     if activation:  # h_t and ∂L/∂h_t of batch item 0; sw.dH holds t = T..1
-        fractions = analysis.sign_uniform_fractions(sw.H_all[1:, 0], np.stack([d[0] for d in sw.dH[::-1]]),
+        fractions = analysis.sign_uniform_fractions(sw.H_all[1:, 0], stack_rows([d[0] for d in sw.dH[::-1]]),
                                                     activation.dphi)
         zigzag = np.concatenate([[np.nan], fractions])
 
-    preact = np.stack([c[1] for c in sw.caches[1:]]) if cell.name == "rnn" else None
+    preact = stack_rows([c[1] for c in sw.caches[1:]]) if cell.name == "rnn" else None
     step, phase = analysis.first_nonfinite_forward(sw.H_all[1:], sw.Y, loss, preact), "forward"
     if step is None:  # a non-finite ∂L/∂h_t has a non-finite norm
         candidates = [(analysis.last_nonfinite(grad_norm), "backward")]
@@ -270,9 +270,9 @@ def collect(frames: Iterable[Frame]) -> RunResult:
         fs, bs, s = fwd[i], bwd[i][::-1], summaries[i]  # backward frames came t = T..1
 
         def stack(values):
-            return np.stack(values) if values and values[0] is not None else None
+            return stack_rows(values) if values and values[0] is not None else None
 
-        gates = {name: np.stack([f.gates[name] for f in fs]) for name in fs[0].gates}
+        gates = {name: stack_rows([f.gates[name] for f in fs]) for name in fs[0].gates}
         models.append(ModelResult(
             info=info, loss=s.loss, grad_norm=s.grad_norm,
             hidden=stack([f.hidden for f in fs]), cell_state=stack([f.cell_state for f in fs]),

@@ -67,7 +67,12 @@ export class Explainers {
     onLanguage(() => this.render());
     onThemeChange((theme) => { this.theme = theme; this.render(); });
     this.render();
-    this.loadZigzag(0);
+    // the zig-zag example of seed 0 before any run, once its chart comes into view
+    new IntersectionObserver((entries, observer) => {
+      if (!entries.some((e) => e.isIntersecting)) return;
+      observer.disconnect();
+      if (this.zigzagSeed === null) this.loadZigzag(0);
+    }, { rootMargin: "200px" }).observe(this.el.zigzagPath);
   }
 
   setRun(run, complete) {
