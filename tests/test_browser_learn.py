@@ -54,6 +54,9 @@ def test_each_explore_lesson_loads_with_its_text_and_charts(page, live_server, a
     assert banner.is_visible()
     text = banner.text_content()
     assert "Lesson" in text and "Look at:" in text and len(text) > 200
+    assert "<" not in text  # the texts' markup (σ<sub>max</sub>) is rendered, not shown
+    assert page.locator("#lesson-banner .lesson-text sub, #lesson-banner .lesson-text sup, "
+                        "#lesson-banner .lesson-look sub, #lesson-banner .lesson-look sup").count() > 0
     # the run is the lesson's state: the URL's controls, run at once
     query = parse_qs(urlparse(page.url).query)
     assert query["lesson"] == [lesson]

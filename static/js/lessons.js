@@ -112,7 +112,9 @@ class Lessons {
       li.className = "lesson-item";
       li.dataset.lesson = lesson.id;
       const link = Object.assign(document.createElement("a"), { href: lessonUrl(lesson), className: "lesson-link" });
-      link.append(Object.assign(document.createElement("strong"), { textContent: `${k + 1}. ${t(`lessons.${lesson.id}.title`)}` }));
+      const title = Object.assign(document.createElement("strong"), { textContent: `${k + 1}. ` });
+      title.append(lessonText(`lessons.${lesson.id}.title`));
+      link.append(title);
       const summary = Object.assign(document.createElement("span"), { className: "lesson-summary" });
       summary.append(lessonText(`lessons.${lesson.id}.summary`));
       link.append(summary);
@@ -131,7 +133,8 @@ class Lessons {
     const el = (tag, props = {}) => Object.assign(document.createElement(tag), props);
     const head = el("div", { className: "lesson-head" });
     head.append(el("span", { className: "lesson-count", textContent: t("lessons.count", { n: k + 1, total: LESSONS.length }) }),
-      el("h2", { className: "lesson-title", id: "lesson-title", textContent: t(`lessons.${lesson.id}.title`) }));
+      el("h2", { className: "lesson-title", id: "lesson-title" }));
+    head.lastChild.append(lessonText(`lessons.${lesson.id}.title`));
     const body = el("div", { className: "lesson-body" });
     const text = el("p", { className: "lesson-text" });
     text.append(lessonText(`lessons.${lesson.id}.text`));
@@ -147,8 +150,9 @@ class Lessons {
     const actions = el("div", { className: "lesson-actions" });
     for (const state of lesson.states) {
       if (state.key === this.variant) continue;
-      actions.append(el("a", { className: "button ghost", href: lessonUrl(lesson, state.key),
-        textContent: t(`lessons.${lesson.id}.variant.${state.key}`) }));
+      const link = el("a", { className: "button ghost", href: lessonUrl(lesson, state.key) });
+      link.append(lessonText(`lessons.${lesson.id}.variant.${state.key}`));
+      actions.append(link);
     }
     const target = document.querySelector(lesson.look);
     if (target) {
