@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlencode
 
 import pytest
 from browser_helpers import offline_page, wait_for
+from test_browser_train import SHORT  # the short training the Train tests share
 
 pytestmark = pytest.mark.browser
 
@@ -21,15 +22,6 @@ HANGUL = re.compile(r"[\uac00-\ud7a3]")
 NAME_OR_NOTATION = re.compile(r"(RNN · (sigmoid|tanh|relu)|LSTM|GRU)\s*(γ = [\d/]+)?")
 
 ALL_MODELS = "rnn-sigmoid,rnn-tanh,rnn-relu,lstm,gru"
-SHORT = {
-    "train_models": "rnn-tanh,gru",
-    "train_task": "adding",
-    "train_seq_len": "12",
-    "train_hidden_size": "16",
-    "train_steps": "60",
-    "train_eval_every": "20",
-    "train_eval_size": "100",
-}
 
 # What the tab says, read from the page and from the Plotly figures.
 WORDS = r"""
