@@ -190,7 +190,7 @@ class LSTMCell(Cell):
         f = s[:, H:2 * H]
         if dc is None:
             dc = self.total_cell_grad(d_state, cache)
-        rows = np.broadcast_shapes(dh.shape, tc.shape)[0]
+        rows = max(len(dh), len(tc))  # the batch, or a Jacobian block's S rows against batch 1
         da = np.empty((rows, 4, H))
         np.multiply(dc[:, None, :], K[:, :3 * H].reshape(-1, 3, H), out=da[:, :3])  # back to a_i, a_f, a_g
         np.multiply(dh, K[:, 3 * H:], out=da[:, 3])  # back to a_o
@@ -237,7 +237,7 @@ class GRUCell(Cell):
         (dh,) = d_state
         h_prev, r, z, n, ah_n = cache
         H = n.shape[-1]
-        rows = np.broadcast_shapes(dh.shape, n.shape)[0]
+        rows = max(len(dh), len(n))  # as in the LSTM
         d_ax = np.empty((rows, 3 * H))
         dr, dz, dn = d_ax[:, :H], d_ax[:, H:2 * H], d_ax[:, 2 * H:]
         np.multiply(n, n, out=dn)
