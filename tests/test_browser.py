@@ -65,6 +65,9 @@ def test_load_offline_no_failed_request_no_console_error(page, live_server):
           return !(named && tip);
         }).map((el) => el.id || el.name || el.outerHTML.slice(0, 80))""")
     assert unlabeled == []
+    # no toolbar button that would send a chart off this machine (Plotly's "Share chart...")
+    titles = page.evaluate("[...document.querySelectorAll('.modebar-btn')].map((b) => b.dataset.title)")
+    assert "Download plot as a PNG" in titles and not any("Share" in t for t in titles)
     # the critical values 1/γ are marked on the σ_max slider
     marks = page.locator("#sigma-mark-labels .mark").all_text_contents()
     assert any(m.startswith("4") and "sigmoid" in m for m in marks)

@@ -29,7 +29,8 @@ export function config(filename) {
     responsive: true,
     ...localeConfig(),
     displaylogo: false,
-    modeBarButtonsToRemove: ["select2d", "lasso2d"],
+    // "sendChartToCloud" (Plotly.js 3's "Share chart...") would upload the chart to Plotly Cloud
+    modeBarButtonsToRemove: ["select2d", "lasso2d", "sendChartToCloud"],
     toImageButtonOptions: { format: "png", filename, scale: 2 },
   };
 }
