@@ -462,6 +462,57 @@ def test_top_singular_value_switching_diagonal():
         assert top(np.diag(d)) == pytest.approx(1.0, rel=SV_RTOL)
 
 
+def test_top_singular_value_answers_a_long_product_by_the_trace_certificate():
+    """A product of contracting and expanding factors spreads its singular values, so after
+    the first steps the cheap certificate answers, and its answers are as exact as the rest."""
+    S = 24
+    rng = np.random.default_rng(3)
+    top = TopSingularValue(S)
+    M = np.eye(S)
+    for _ in range(200):
+        M = M @ (rng.standard_normal((S, S)) / np.sqrt(S) * 1.3)
+        sigma = top(M)
+        assert sigma == pytest.approx(top_sv(M), rel=SV_RTOL)
+        M = M / sigma
+    assert top.trace_calls > 150
+    assert top.exact_calls < 25  # the first steps, whose spectrum is still flat
+
+
+def test_top_singular_value_of_a_turning_pair():
+    """A Jacobian whose dominant eigenvalues are a complex pair: the product's top two singular
+    values stay comparable while their vectors turn in one plane (the sigmoid RNN's case). The
+    pair of vectors certifies it; a single vector would crawl."""
+    S = 16
+    rng = np.random.default_rng(5)
+    basis, _ = np.linalg.qr(rng.standard_normal((S, S)))
+    angle = 0.3
+    block = np.diag(rng.uniform(0.05, 0.3, S))
+    block[:2, :2] = 0.9 * np.array([[np.cos(angle), -np.sin(angle)], [1.5 * np.sin(angle), np.cos(angle)]])
+    J = basis @ block @ basis.T
+    top = TopSingularValue(S)
+    M = np.eye(S)
+    for _ in range(120):
+        M = M @ J
+        sigma = top(M)
+        assert sigma == pytest.approx(top_sv(M), rel=SV_RTOL)
+        M = M / sigma
+    s = np.linalg.svd(M, compute_uv=False)
+    assert s[1] / s[0] > 0.3  # the pair stays comparable
+    assert top.trace_calls > 100
+
+
+def test_the_pair_certificate_counts_the_second_vectors_residual():
+    """A start pair (z₁, z₂) with z₁ an exact singular vector of σ₂ (no residual) and z₂ half
+    on the top vector: the Ritz value of z₁ is 0.9 and the rest of the trace (1.9 − 0.9 − 0.5)
+    is below it, so the pair's certificate would pass on z₁'s residual alone — wrongly."""
+    S = 6
+    M = np.diag([1.0, np.sqrt(0.9), 0.0, 0.0, 0.0, 0.0])
+    top = TopSingularValue(S)
+    e = np.eye(S)
+    top.Q = np.column_stack([e[1], np.sqrt(0.5) * (e[0] + e[2])])
+    assert top(M) == pytest.approx(1.0, rel=SV_RTOL)
+
+
 def test_top_singular_value_of_zero_and_nonfinite_matrices():
     S = 5
     top = TopSingularValue(S)
