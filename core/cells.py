@@ -34,6 +34,12 @@ Params = dict[str, np.ndarray]
 State = tuple[np.ndarray, ...]
 
 
+def transposed(P: Params, name: str) -> np.ndarray:
+    """P[name]ᵀ: the copy `Cell.with_transposes` made, or else a view."""
+    copy = P.get(name + ".T")
+    return P[name].T if copy is None else copy
+
+
 @dataclass(frozen=True)
 class Cell(ABC):
     """Shared plumbing: parameter names, the projection, and the composed step functions."""
@@ -63,6 +69,12 @@ class Cell(ABC):
 
     def zero_state(self, B: int, H: int) -> State:
         return tuple(np.zeros((B, H)) for _ in self.state_names)
+
+    def with_transposes(self, P: Params) -> Params:
+        """P and a C-contiguous copy of the recurrent weight's transpose, for many steps: the
+        backward products read it through `transposed` (at B = 32, H = 128 the LSTM's
+        ∂L/∂h_{t−1} product takes 99 µs from the copy and 128 µs from the transposed view)."""
+        return {**P, self.h_weight + ".T": np.ascontiguousarray(P[self.h_weight].T)}
 
     def project(self, x: np.ndarray, P: Params) -> np.ndarray:
         """ax = x W_x + b_x for x of shape [..., D] -> [..., G·H]."""
@@ -134,7 +146,7 @@ class RNNCell(Cell):
         (dh,) = d_state
         h = cache[2]
         dz = dh * self.activation.dphi(h)  # back through φ (φ' from the output)
-        dh_prev = dz @ P["W_hh"].T  # back through h_{t−1} W_hh
+        dh_prev = dz @ transposed(P, "W_hh")  # back through h_{t−1} W_hh
         return (dh_prev,), dz, dz
 
 
@@ -195,7 +207,7 @@ class LSTMCell(Cell):
         np.multiply(dc[:, None, :], K[:, :3 * H].reshape(-1, 3, H), out=da[:, :3])  # back to a_i, a_f, a_g
         np.multiply(dh, K[:, 3 * H:], out=da[:, 3])  # back to a_o
         da = da.reshape(rows, 4 * H)
-        dh_prev = da @ P["W_h"].T
+        dh_prev = da @ transposed(P, "W_h")
         dc_prev = dc * f
         return (dh_prev, dc_prev), da, da
 
@@ -253,7 +265,7 @@ class GRUCell(Cell):
         dz *= 1.0 - z  # back through z ⊙ (h_{t−1} − n), then σ
         d_ah = d_ax.copy()
         d_ah[:, 2 * H:] *= r  # the candidate's recurrent part sits inside r ⊙ (·)
-        dh_prev = d_ah @ P["W_h"].T
+        dh_prev = d_ah @ transposed(P, "W_h")
         dh_prev += dh * z
         return (dh_prev,), d_ax, d_ah
 

@@ -48,6 +48,60 @@ def test_jacobian_norm_never_exceeds_the_pascanu_bound(activation, H, T, sigma_m
     assert np.all(m.jacobian_norm <= m.bound * (1 + 1e-9))
 
 
+def _sweep(cell, P, X, Y, overlap):
+    sweep = Sweep(cell, P, X, Y, "all", overlap=overlap)
+    for t in range(1, len(X) + 1):
+        sweep.forward_step(t)
+    sweep.loss()
+    for t in range(len(X), 0, -1):
+        sweep.backward_step(t)
+    return sweep
+
+
+@pytest.mark.parametrize("case", [("rnn", "tanh"), ("lstm", None), ("gru", None)])
+def test_weight_gradients_on_a_helper_thread_are_the_same_bit_for_bit(case):
+    """Four blocks of steps (the last one partial), each block's products on the helper thread
+    while the sweep fills the spare buffers: the same sums, in the same order."""
+    cell = make_cell(*case)
+    rng = np.random.default_rng(11)
+    P = init_params(cell, 3, 5, 2, InitSpec(bias_std=0.5), rng)
+    X, Y = rng.standard_normal((200, 3, 3)), rng.standard_normal((200, 3, 2))
+    inline, helper = _sweep(cell, P, X, Y, overlap=False), _sweep(cell, P, X, Y, overlap=True)
+    assert helper.spare_blocks is not None and inline.spare_blocks is None
+    a, b = inline.param_grads(), helper.param_grads()
+    for name in P:
+        np.testing.assert_array_equal(a[name], b[name], err_msg=name)
+
+
+def test_an_error_on_the_helper_thread_reaches_the_caller(monkeypatch):
+    cell = make_cell("gru")
+    rng = np.random.default_rng(0)
+    P = init_params(cell, 2, 4, 1, InitSpec(), rng)
+    X, Y = rng.standard_normal((100, 2, 2)), rng.standard_normal((100, 2, 1))
+
+    def fail(*args):
+        raise FloatingPointError("overflow encountered in matmul")
+
+    monkeypatch.setattr(Sweep, "_accumulate_weight_grads", fail)
+    with pytest.raises(FloatingPointError, match="overflow"):
+        _sweep(cell, P, X, Y, overlap=True).param_grads()
+
+
+def test_the_helper_thread_keeps_the_callers_error_state():
+    """np.errstate is per thread: the helper runs under the caller's, so an overflow in a weight
+    gradient raises where the caller asked for that, and stays quiet where it did not."""
+    cell = make_cell("rnn", "linear")
+    P = {"W_xh": np.array([[1e-300]]), "W_hh": np.zeros((1, 1)), "b_h": np.zeros(1),
+         "W_hy": np.array([[1e10]]), "b_y": np.zeros(1)}
+    X = np.full((70, 1, 1), 1e300)  # h_t = 1, y_t = 1e10: finite; ∂L/∂W_xh = Σ 1e300 · 1e10: not
+    Y = np.zeros((70, 1, 1))
+    with np.errstate(all="ignore"):
+        grads = _sweep(cell, P, X, Y, overlap=True).param_grads()
+    assert np.isinf(grads["W_xh"]).all()
+    with np.errstate(over="raise"), pytest.raises(FloatingPointError):
+        _sweep(cell, P, X, Y, overlap=True).param_grads()
+
+
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     activation=st.sampled_from([*RNN_ACTIVATIONS, None, None]),
