@@ -18,11 +18,12 @@ from dataclasses import dataclass
 import numpy as np
 
 
-def sigmoid(z: np.ndarray) -> np.ndarray:
+def sigmoid(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """σ(z) = 1 / (1 + e^−z), PyTorch's formula: e^−z overflows to inf for z < −709.78, which
-    gives exactly 0 (as it should below z ≈ −745) without a warning."""
+    gives exactly 0 (as it should below z ≈ −745) without a warning. `out` may be z itself."""
+    e = np.negative(z, out=out)
     with np.errstate(over="ignore"):
-        e = np.exp(np.negative(z))
+        np.exp(e, out=e)
     e += 1.0
     return np.reciprocal(e, out=e)
 

@@ -137,7 +137,8 @@ class Sweep:
         self.AX_block = np.empty((0, B, cell.gates * H))  # x_t W_x + b_x for one block of steps
         if state0 is None:
             state0 = cell.zero_state(B, H)
-        self.states = [[s] for s in state0]  # states[k][t] = component k of s_t, t = 0..T
+        self.state = state0  # s_t after forward_step(t)
+        self.hs = [state0[0]]  # h_0..h_T
         self.caches: list[tuple] = [()]  # caches[t] for t = 1..T
         self.dH: list[np.ndarray] = []  # ∂L/∂h_t, the total derivative, for t = T..1
         # ∂L/∂ax_t and ∂L/∂ah_t of one block of steps, and the weight gradients summed so far
@@ -164,16 +165,15 @@ class Sweep:
         k = (t - 1) % BLOCK
         if k == 0:  # the input projections of steps t..t+BLOCK−1: one product
             self.AX_block = self.cell.project(self.X[t - 1:t - 1 + BLOCK], self.P)
-        state, cache = self.cell.forward_core(
-            self.AX_block[k], tuple(s[t - 1] for s in self.states), self.P_steps)
-        for store, s in zip(self.states, state, strict=True):
-            store.append(s)
+        state, cache = self.cell.forward_core(self.AX_block[k], self.state, self.P_steps)
+        self.state = state
+        self.hs.append(state[0])
         self.caches.append(cache)
         return state, cache
 
     def loss(self) -> float:
         """L, after the forward sweep; also sets up ∂L/∂y."""
-        self.H_all = stack_rows(self.states[0])  # h_0..h_T, [T + 1, B, H]
+        self.H_all = stack_rows(self.hs)  # h_0..h_T, [T + 1, B, H]
         loss, self.dY, self.Y = output_grads(self.H_all[1:], self.P, self.targets, self.loss_at,
                                              self.loss_kind, self.loss_scale)
         # ∂L/∂h_t through y_t alone, for t ∈ S only

@@ -164,9 +164,10 @@ class LSTMCell(Cell):
         H = h_prev.shape[-1]
         a = h_prev @ P["W_h"]
         a += ax
-        s = sigmoid(a)  # σ of every block; the g block is replaced by tanh below
+        g = np.tanh(a[:, 2 * H:3 * H])
+        s = sigmoid(a, out=a)  # σ of every block (in place); the g block is set to tanh
+        s[:, 2 * H:3 * H] = g
         i, f, g, o = s[:, :H], s[:, H:2 * H], s[:, 2 * H:3 * H], s[:, 3 * H:]
-        np.tanh(a[:, 2 * H:3 * H], out=g)
         c = f * c_prev
         c += i * g
         tc = np.tanh(c)
@@ -234,7 +235,7 @@ class GRUCell(Cell):
         ah = h_prev @ P["W_h"]
         ah += P["b_h"]
         rz = ax[:, :2 * H] + ah[:, :2 * H]
-        rz = sigmoid(rz)
+        rz = sigmoid(rz, out=rz)
         r, z = rz[:, :H], rz[:, H:]
         ah_n = ah[:, 2 * H:]
         n = r * ah_n
