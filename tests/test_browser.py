@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import re
+from itertools import pairwise
 from urllib.parse import urlencode
 
 import httpx
@@ -364,6 +365,43 @@ def test_exploding_run_shows_overflow_and_underflow_as_markers(page, live_server
     assert labels and not any("NaN" in t or "inity" in t for t in labels)
     page.screenshot(path=artifacts / "exploding-1280x800.png")
     page.screenshot(path=artifacts / "exploding-1280x800-full.png", full_page=True)
+
+
+MARKS = """() => {
+  const el = document.getElementById('chart-flow');
+  const xs = (mode) => [...el.data.find((d) => d.mode === mode).x];
+  return { all: xs('none'), drawn: xs('markers') };
+}"""
+
+
+def test_flow_chart_draws_dense_marks_thinned_and_every_one_when_zoomed(page, live_server):
+    """A run of marks closer than a marker's width is drawn every few steps and at both ends;
+    every mark keeps its point (and hover) in the chart's data, and zoomed in, every mark in view
+    is drawn."""
+    T = 1000
+    page.goto(run_url(live_server.url, models="rnn-sigmoid,rnn-tanh", seq_len=T, hidden_size=64, speed="max"))
+    wait_rendered(page, timeout=60_000)
+    grad = httpx.post(
+        live_server.url + "/api/runs",
+        json={"models": [{"cell": "rnn", "activation": "sigmoid"}], "seq_len": T, "hidden_size": 64},
+        timeout=30,
+    ).json()["models"][0]["grad_norm"]
+    zeros = [t for t, g in enumerate(grad, start=1) if g == 0]
+    assert len(zeros) > 100  # the sigmoid RNN's gradient underflows far back
+    m = page.evaluate(MARKS)
+    assert sorted(m["all"]) == zeros
+    drawn = sorted(m["drawn"])
+    assert set(drawn) <= set(zeros) and len(drawn) < len(zeros) / 2
+    runs = [t for t in zeros if t - 1 not in zeros] + [t for t in zeros if t + 1 not in zeros]
+    assert set(runs) <= set(drawn)  # both ends of every run
+    assert max(b - a for a, b in pairwise(drawn)) <= 10  # a few pixels apart
+    # zoomed in, every mark in view is drawn; zoomed out again, thinned again
+    page.evaluate("Plotly.relayout('chart-flow', {'xaxis.range': [0.5, 60.5]})")
+    in_view = [t for t in zeros if t <= 60]
+    wait_for(page, f"() => ({MARKS})().drawn.filter((t) => t <= 60).length === {len(in_view)}")
+    page.evaluate("Plotly.relayout('chart-flow', {'xaxis.autorange': true})")
+    wait_for(page, f"() => ({MARKS})().drawn.length < {len(zeros) / 2}")
+    assert sorted(page.evaluate(MARKS)["all"]) == zeros
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

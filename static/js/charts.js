@@ -3,10 +3,11 @@
 // A view is made of panels — one Plotly div each (the heatmaps have one per model row) — and
 // has two halves: sync(p) brings its data to the playback position p (plain JavaScript, cheap),
 // and each panel's draw() hands the change to Plotly: the first draw of a run creates the chart
-// (Plotly.react), later ones append with Plotly.extendTraces (lines) or restyle the matrix the
-// view changed in place (heatmaps, histograms). The page calls draw() on dirty panels from one
-// requestAnimationFrame loop with a time budget, so frames are batched and no task grows long
-// however fast frames arrive. Going back in time (the scrubber) rebuilds a panel up to p.
+// (Plotly.react), later ones append with Plotly.extendTraces (lines), redraw the columns filled
+// so far (heatmaps, Plotly.react) or restyle what changed in place (histograms). The page calls
+// draw() on dirty panels in tasks of their own with a time budget (main.js, frame-budget.js),
+// so frames are batched and no task grows long however fast frames arrive. Going back in time
+// (the scrubber) rebuilds a panel up to p.
 //
 // Positions: p in 0..2T; the forward sweep shows t = 1..min(p, T), the backward sweep the
 // b = max(0, p − T) steps t = T, T−1, …, T−b+1.
@@ -33,19 +34,26 @@ const NO_OVERFLOW_CHECK = { ticklabeloverflow: "allow" };
 const axis = (theme, extra) => styledAxis(theme, { ...NO_OVERFLOW_CHECK, ...extra });
 
 
+/** Put `children` into `container`, touching the DOM only when they differ: re-inserting the
+ * same chart restyles every node of its SVG, and the first frame of each run paid for that. */
+function place(container, children) {
+  const now = container.children;
+  if (now.length !== children.length || children.some((c, k) => now[k] !== c)) container.replaceChildren(...children);
+}
+
 function seq(n, f) {
   const out = new Array(n);
   for (let k = 0; k < n; k++) out[k] = f(k);
   return out;
 }
 
-/** Points waiting to be appended: trace index → {x, y, customdata}, and for the one trace
- * `marked` (if any), whose markers differ point by point, text, marker colour and symbol too.
- * The other traces keep those arrays empty: Plotly validates per-point arrays on every redraw,
- * so lines that never show markers must not carry them. */
+/** Points waiting to be appended: trace index → {x, y, customdata}, and for the traces
+ * `marked`, whose markers differ point by point, text, marker colour and symbol too. The other
+ * traces keep those arrays empty: Plotly validates per-point arrays on every redraw, so lines
+ * that never show markers must not carry them. */
 class Pending {
-  constructor(marked = undefined) {
-    this.marked = marked;
+  constructor(marked = []) {
+    this.marked = new Set(marked);
     this.map = new Map();
   }
 
@@ -59,7 +67,7 @@ class Pending {
     d.x.push(x);
     d.y.push(y);
     d.customdata.push(c);
-    if (trace === this.marked) {
+    if (this.marked.has(trace)) {
       d.text.push(mark?.text ?? "");
       d.color.push(mark?.color ?? "transparent");
       d.symbol.push(mark?.symbol ?? "circle");
@@ -74,7 +82,7 @@ class Pending {
   into(traces) {
     for (const [k, d] of this.map) {
       Object.assign(traces[k], { x: d.x, y: d.y, customdata: d.customdata });
-      if (k === this.marked) {
+      if (this.marked.has(k)) {
         traces[k].text = d.text;
         traces[k].marker = { ...traces[k].marker, color: d.color, symbol: d.symbol };
       }
@@ -87,7 +95,7 @@ class Pending {
     const keys = [...this.map.keys()];
     const d = keys.map((k) => this.map.get(k));
     const update = { x: d.map((v) => v.x), y: d.map((v) => v.y), customdata: d.map((v) => v.customdata) };
-    if (this.map.has(this.marked)) {
+    if (keys.some((k) => this.marked.has(k))) {
       // extendTraces appends the same attributes to every trace it touches: empty for the lines
       update.text = d.map((v) => v.text);
       update["marker.color"] = d.map((v) => v.color);
@@ -100,11 +108,33 @@ class Pending {
 
 // --------------------------------------------------------------------------------------------
 // 1. Gradient flow: ‖∂L/∂h_t‖ (or ‖∂s_T/∂s_t‖) against t on a log axis, the bound dashed.
+//
+// Values a log axis cannot draw are marks (✕ overflow at the top, ▽ underflow at the bottom).
+// Every mark is a point of one trace that draws nothing and answers the hover; the symbols are
+// a second trace that leaves out what its neighbours cover: in a run of marks it draws both
+// ends and every `stride`-th step, the stride being the steps that fit in MARK_GAP marker
+// widths at the current zoom (1 once the steps are that far apart; a zoom or a resize redraws
+// them). Each SVG marker costs a node and its styles on every redraw: the 462 marks of a
+// T = 1000 run made half of this chart's redraw, the page's heaviest task, while a run of them
+// a pixel apart looks the same drawn a marker's width apart.
+
+const MARK_GAP = 1;
 
 export class FlowChart extends Panel {
-  constructor(el, note) {
+  /** @param onChange called when the chart needs a draw of its own (a zoom changed its marks) */
+  constructor(el, note, onChange = () => {}) {
     super(el);
     this.note = note; // an HTML element over the chart: what is happening
+    this.onChange = onChange;
+    // the div's width, kept up to date without reading it (a read forces a layout mid-frame);
+    // 0 while the tab is hidden, which changes nothing on screen
+    this.width = 0;
+    new ResizeObserver((entries) => {
+      const { width } = entries.at(-1).contentRect;
+      if (!width) return;
+      this.width = width;
+      this.rescaled();
+    }).observe(el);
     this.run = null;
     this.mode = "grad";
     this.xMode = "t";
@@ -184,13 +214,17 @@ export class FlowChart extends Panel {
       }
     });
     // values a log axis cannot draw, for all models: ✕ overflow at the top, ▽ underflow to 0
-    // at the bottom (on a hidden [0, 1] axis, so they never move the autorange)
+    // at the bottom (on a hidden [0, 1] axis, so they never move the autorange); every one of
+    // them in `marks` (hover), the ones to draw in `drawnMarks`
     this.marks = traces.length;
+    const marks = { type: "scatter", name: t("explore.flow.trace.marks"), showlegend: false, yaxis: "y2" };
     traces.push({
-      type: "scatter", mode: "markers", name: t("explore.flow.trace.marks"), showlegend: false, yaxis: "y2",
-      ...arrays(), cliponaxis: false,
-      marker: { color: [], symbol: [], size: run.T <= 100 ? 9 : run.T <= 400 ? 7 : 6, line: { width: 1.8 } },
-      hovertemplate: "%{text}<extra></extra>",
+      ...marks, ...arrays(), mode: "none", marker: { color: [], symbol: [] }, hovertemplate: "%{text}<extra></extra>",
+    });
+    this.drawnMarks = traces.length;
+    traces.push({
+      ...marks, ...arrays(), mode: "markers", cliponaxis: false, hoverinfo: "skip",
+      marker: { color: [], symbol: [], size: this.markSize(), line: { width: 1.8 } },
     });
     if (this.mode === "jac") {
       traces.push({
@@ -202,16 +236,46 @@ export class FlowChart extends Panel {
     return traces;
   }
 
+  markSize() {
+    return this.run.T <= 100 ? 9 : this.run.T <= 400 ? 7 : 6;
+  }
+
+  /** The whole run's x range (the user may zoom into it). */
+  xRange() {
+    const T = this.run.T;
+    const pad = Math.max(0.6, T * 0.012);
+    return this.xMode === "t" ? [1 - pad, T + pad] : [-pad, T - 1 + pad];
+  }
+
+  uirevision() {
+    return `${this.mode}-${this.xMode}-${this.run.T}`;
+  }
+
+  /** Steps between two drawn marks of a run: as many as fit in MARK_GAP marker widths at the
+   * range on screen (the user's zoom, kept across rebuilds by uirevision). The div's width
+   * stands for the plot's, a little wider: never too few marks; not known yet, all of them. */
+  markStride() {
+    if (!this.width) return 1;
+    const shown = this.el.layout?.uirevision === this.uirevision() ? this.el.layout.xaxis?.range : null;
+    const [x0, x1] = shown ?? this.xRange();
+    const pxPerStep = this.width / Math.abs(x1 - x0);
+    return Math.max(1, Math.floor((MARK_GAP * this.markSize()) / pxPerStep));
+  }
+
+  /** After a zoom, a pan or a resize: rebuild when the marks to draw have changed. */
+  rescaled() {
+    if (!this.run || this.rebuild || this.markStride() === this.stride) return;
+    this.invalidate();
+    this.onChange();
+  }
+
   layout() {
     const { run, theme } = this;
-    const T = run.T;
-    const pad = Math.max(0.6, T * 0.012);
-    const range = this.xMode === "t" ? [1 - pad, T + pad] : [-pad, T - 1 + pad];
     const ytitle = this.mode === "grad" ? t("explore.flow.y.grad") : t("explore.flow.y.jac");
     return baseLayout(theme, {
-      uirevision: `${this.mode}-${this.xMode}-${T}`,
+      uirevision: this.uirevision(),
       xaxis: axis(theme, {
-        range, zeroline: false,
+        range: this.xRange(), zeroline: false,
         title: { text: this.xMode === "t" ? t("explore.axis.t") : t("explore.flow.x.back") },
       }),
       yaxis: axis(theme, {
@@ -236,20 +300,37 @@ export class FlowChart extends Panel {
       const yOver = 0.975 - 0.022 * i;
       const yUnder = 0.025 + 0.022 * i;
       const colour = this.theme.models[modelKey(m)];
-      const over = (at) => `${m.label}<br>${t("explore.flow.mark.overflow", { t: at })}`;
-      const under = (at) => `${m.label}<br>${t("explore.flow.mark.underflow", { t: at })}`;
+      /** The mark of step t (null: its value is drawn by the line) as [y, its style]. */
+      const mark = (at) => {
+        const v = values[at - 1];
+        if (v === null) {
+          return [yOver, { color: colour, symbol: "x-thin-open",
+            text: `${m.label}<br>${t("explore.flow.mark.overflow", { t: at })}` }];
+        }
+        if (v === 0) {
+          return [yUnder, { color: colour, symbol: "triangle-down-open",
+            text: `${m.label}<br>${t("explore.flow.mark.underflow", { t: at })}` }];
+        }
+        return null;
+      };
+      const isMark = (v) => v === null || v === 0;
+      // drawn as soon as the sweep (t = T, T − 1, …) meets it: a mark that starts a run (t + 1
+      // is not the same mark), the last step, or every stride-th step
+      const drawnWhenMet = (at) => at === T || values[at] !== values[at - 1] || at === 1 || at % this.stride === 0;
       for (let k = k0; k < k1; k++) {
         const at = T - k;
         const x = this.x(at);
         const v = values[at - 1];
-        if (v === null) {
-          out.push(id.line, x, null, at);
-          out.push(this.marks, x, yOver, at, { color: colour, symbol: "x-thin-open", text: over(at) });
-        } else if (v === 0) {
-          out.push(id.line, x, null, at);
-          out.push(this.marks, x, yUnder, at, { color: colour, symbol: "triangle-down-open", text: under(at) });
-        } else {
-          out.push(id.line, x, v, at);
+        // t + 1 ended a run of marks: its mark is drawn now if the sweep passed it over
+        if (at < T && isMark(values[at]) && values[at] !== v && !drawnWhenMet(at + 1)) {
+          const [y, style] = mark(at + 1);
+          out.push(this.drawnMarks, this.x(at + 1), y, at + 1, style);
+        }
+        const here = mark(at);
+        out.push(id.line, x, here ? null : v, at);
+        if (here) {
+          out.push(this.marks, x, here[0], at, here[1]);
+          if (drawnWhenMet(at)) out.push(this.drawnMarks, x, here[0], at, here[1]);
         }
         if (id.bound !== undefined) {
           if (!s) {
@@ -288,12 +369,17 @@ export class FlowChart extends Panel {
   build() {
     this.boundPending = false;
     this.summariesSeen = this.run.summaryCount;
+    this.stride = this.markStride();
     const traces = this.traces();
-    const all = new Pending(this.marks);
+    const all = new Pending([this.marks, this.drawnMarks]);
     this.collect(0, this.shown, all);
     all.into(traces);
-    this.pending = new Pending(this.marks);
+    this.pending = new Pending([this.marks, this.drawnMarks]);
     Plotly.react(this.el, traces, this.layout(), config("gradient-flow"));
+    if (!this.listening) {
+      this.listening = true; // Plotly.purge drops the listener
+      this.el.on("plotly_relayout", () => this.rescaled());
+    }
   }
 
   update() {
@@ -314,6 +400,7 @@ export class FlowChart extends Panel {
 
   clear() {
     this.purge();
+    this.listening = false;
     this.run = null;
     this.dirty = false;
     this.note.hidden = true;
@@ -325,6 +412,10 @@ export class FlowChart extends Panel {
 // states fill left to right in the forward sweep, log10|∂L/∂h_t| right to left in the backward
 // sweep. Cells a colour scale cannot show get a categorical trace on top, drawn only when there
 // are any: overflow (null) and, for gradients, underflow to exactly 0.
+//
+// A row's matrices are typed (NaN where there is nothing to draw), and Plotly gets only the
+// columns filled so far: a heatmap costs per cell on every redraw, filled or not, so a sweep's
+// redraws cost in proportion to how far it has come, and the first draw of a run almost nothing.
 
 const BOUNDED = new Set(["rnn-sigmoid", "rnn-tanh", "lstm", "gru"]); // |h| ≤ 1
 
@@ -353,33 +444,54 @@ class HeatRow extends Panel {
     this.labelText.replaceChildren(...this.label());
     this.el.setAttribute("aria-label", t("explore.heat.chart", { label: this.labelText.textContent }));
     if (!this.special) return;
-    const words = [t("explore.heat.underflow"), t("explore.heat.overflow")];
-    this.special.forEach((row, u) => row.forEach((v, k) => {
-      if (v !== null) this.text[u][k] = words[v];
-    }));
+    if (this.text) {
+      const words = [t("explore.heat.underflow"), t("explore.heat.overflow")];
+      this.special.forEach((row, u) => row.forEach((v, k) => {
+        if (!Number.isNaN(v)) this.text[u][k] = words[v];
+      }));
+    }
     this.invalidate();
   }
 
   reset(run) {
     const { T, H } = run;
-    this.z = seq(H, () => new Array(T).fill(null));
-    this.special = seq(H, () => new Array(T).fill(null));
-    this.text = seq(H, () => new Array(T).fill(null));
+    // the value of each cell, and its special code: 0 underflow, 1 overflow (NaN: none)
+    if (this.z?.length === H && this.z[0].length === T) {
+      for (const row of [...this.z, ...this.special]) row.fill(NaN); // the last run's size: reused
+    } else {
+      this.z = seq(H, () => new Float64Array(T).fill(NaN));
+      this.special = seq(H, () => new Float64Array(T).fill(NaN));
+    }
+    this.text = null; // the special cells' hover words, made with the first of them
     this.nSpecial = 0;
     this.invalidate();
   }
 
+  /** Write cell (u, k): its value (NaN: not drawn) and special code (NaN: none). */
+  set(u, k, value, special, text) {
+    if (Number.isNaN(this.special[u][k]) !== Number.isNaN(special)) this.nSpecial += Number.isNaN(special) ? -1 : 1;
+    this.z[u][k] = value;
+    this.special[u][k] = special;
+    if (text !== null && !this.text) {
+      const { T, H } = this.chart.run;
+      this.text = seq(H, () => new Array(T).fill(null));
+    }
+    if (this.text) this.text[u][k] = text;
+  }
+
   traces() {
     const { run, theme, kind } = this.chart;
-    const x = seq(run.T, (k) => k + 1);
+    const { lo, hi } = this.chart.filled();
+    const x = this.chart.xs.subarray(lo, hi);
     const y = seq(run.H, (k) => k + 1);
+    const columns = (rows) => rows.map((row) => row.subarray(lo, hi));
     const what = kind === "hidden" ? (this.log ? "log₁₀(1 + h)" : this.src === "cell" ? "c" : "h") : "log₁₀|∂L/∂h|";
     const colorbar = {
       thickness: 9, len: 1, x: 1.02, xanchor: "left", xpad: 0, outlinewidth: 0, nticks: 4, ...NO_OVERFLOW_CHECK,
       tickfont: { size: 9, color: theme.muted },
     };
     const main = {
-      type: "heatmap", x, y, z: this.z, hoverongaps: false, colorbar,
+      type: "heatmap", x, y, z: columns(this.z), hoverongaps: false, colorbar,
       hovertemplate: `${t("explore.heat.hover")}<br>${what} = %{z:.3g}<extra></extra>`,
     };
     if (kind === "grads") {
@@ -393,7 +505,8 @@ class HeatRow extends Panel {
       Object.assign(main, { colorscale: theme.diverging, zmid: 0 });
     }
     const special = {
-      type: "heatmap", x, y, z: this.special, text: this.text, hoverongaps: false, visible: this.nSpecial > 0,
+      type: "heatmap", x, y, z: columns(this.special), text: this.text?.map((row) => row.slice(lo, hi)),
+      hoverongaps: false, visible: this.nSpecial > 0,
       zmin: 0, zmax: 1, showscale: false,
       colorscale: [[0, theme.underflow], [0.5, theme.underflow], [0.5, theme.overflow], [1, theme.overflow]],
       hovertemplate: `${t("explore.heat.hover")}<br>%{text}<extra></extra>`,
@@ -427,14 +540,10 @@ class HeatRow extends Panel {
     Plotly.react(this.el, this.traces(), this.layout(), config(`${kind === "hidden" ? "hidden" : "gradients"}-${this.key}`));
   }
 
+  /** The filled columns are new arrays each time: Plotly.react redraws the traces (as a restyle
+   * of the matrices would) and keeps the rest. */
   update() {
-    const change = { z: [this.z, this.special], visible: [true, this.nSpecial > 0] };
-    if (this.chart.kind === "grads") {
-      const r = this.chart.zRange();
-      if (r.zauto) change.zauto = [true, false];
-      else Object.assign(change, { zmin: [r.zmin, 0], zmax: [r.zmax, 1] });
-    }
-    Plotly.restyle(this.el, change, [0, 1]);
+    this.build();
   }
 }
 
@@ -480,10 +589,18 @@ export class HeatmapChart {
       row.reset(run);
       return row;
     });
-    this.container.replaceChildren(...this.rows.map((r) => r.wrap));
+    place(this.container, this.rows.map((r) => r.wrap));
     this.panels = this.rows;
     this.shown = 0;
+    this.xs = Float64Array.from({ length: run.T }, (_, k) => k + 1);
     this.range = { min: Infinity, max: -Infinity };
+  }
+
+  /** The columns written so far, [lo, hi) of 0 … T − 1: hidden states fill from the left,
+   * gradients from the right. */
+  filled() {
+    const T = this.run.T;
+    return this.kind === "hidden" ? { lo: 0, hi: this.shown } : { lo: T - this.shown, hi: T };
   }
 
   /** The shared colour range of the gradient rows, so that models compare. */
@@ -502,8 +619,8 @@ export class HeatmapChart {
         : run.bwd[r.i].grads;
       const v = clear ? null : source[k];
       for (let u = 0; u < run.H; u++) {
-        let value = null;
-        let special = null;
+        let value = NaN;
+        let special = NaN;
         let text = null;
         if (v) {
           const x = v[u];
@@ -523,10 +640,7 @@ export class HeatmapChart {
             value = r.log ? Math.log10(1 + Math.max(0, x)) : x;
           }
         }
-        if ((r.special[u][k] === null) !== (special === null)) r.nSpecial += special === null ? -1 : 1;
-        r.z[u][k] = value;
-        r.special[u][k] = special;
-        r.text[u][k] = text;
+        r.set(u, k, value, special, text);
       }
       r.dirty = true;
     }
@@ -538,7 +652,7 @@ export class HeatmapChart {
     for (const r of this.rows) {
       for (const row of r.z) {
         for (const v of row) {
-          if (v === null) continue;
+          if (Number.isNaN(v)) continue;
           if (v < min) min = v;
           if (v > max) max = v;
         }
@@ -788,7 +902,7 @@ export class GatesCharts {
       c.reset();
       return c;
     });
-    this.container.replaceChildren(...this.charts.map((c) => c.el));
+    place(this.container, this.charts.map((c) => c.el));
     this.emptyNote.hidden = this.gated.length > 0;
     this.path.el.hidden = this.gated.length === 0;
     if (this.gated.length) {

@@ -5,7 +5,7 @@
 // the server, like everything else on the page).
 
 import { fmt, pow10, superscript } from "./format.js";
-import { onLanguage, t } from "./i18n.js";
+import { language, onLanguage, t } from "./i18n.js";
 import { axis, baseLayout, config } from "./plot-style.js";
 import { onRun } from "./run-events.js";
 import { onThemeChange, readTheme } from "./theme.js";
@@ -50,6 +50,7 @@ export class Explainers {
     this.zigzagError = null;
     this.sigma = null; // the bound slider, once the user moved it
     this.queue = null; // explainers still to redraw (render, drain)
+    this.figures = new WeakMap(); // chart → what its figure was drawn from (plot's `inputs`)
     this.el = {
       ceiling: $("#chart-ceiling"), ceilingLive: $("#ceiling-live"),
       zigzagStat: $("#chart-zigzag-stat"), zigzagLive: $("#zigzag-live"),
@@ -131,7 +132,15 @@ export class Explainers {
     return baseLayout(this.theme, { margin: { l: 58, r: 14, t: 8, b: 44 }, ...extra });
   }
 
-  plot(el, traces, layout, name) {
+  /** Draw the figure into `el`. With `inputs` (everything the figure is made of besides the
+   * theme and the language), a chart that already shows them is left as it is: the derivative
+   * ceiling and the zig-zag example do not change with the run, and drawing them again after
+   * every run cost the page two tasks of 15–40 ms for the same picture. */
+  plot(el, traces, layout, name, inputs = null) {
+    const from = inputs && [this.theme, language(), ...inputs];
+    const shown = this.figures.get(el);
+    if (from && shown?.length === from.length && shown.every((v, k) => v === from[k])) return;
+    this.figures.set(el, from);
     window.Plotly.react(el, traces, layout, config(name));
   }
 
@@ -156,7 +165,7 @@ export class Explainers {
       shapes: [0.25, 1].map((y) => ({ type: "line", xref: "paper", x0: 0, x1: 1, y0: y, y1: y,
         line: { color: th.axis, width: 1, dash: "dash" } })),
       annotations: [mark(0.25, t("learn.ceiling.mark_sigmoid")), mark(1, t("learn.ceiling.mark_tanh"))],
-    }), "derivative-ceiling");
+    }), "derivative-ceiling", []);
 
     const steps = this.run ? this.run.T - 1 : 49;
     const lines = [t("learn.ceiling.live_bound", { n: steps, power: superscript(String(steps)),
@@ -247,7 +256,7 @@ export class Explainers {
       yaxis: axis(th, { title: { text: "w₂" }, zeroline: true, scaleanchor: "x", scaleratio: 1 }),
       annotations: z ? [] : [{ text: this.zigzagError ? t("learn.zigzag.error", { detail: this.zigzagError }) : t("learn.waiting"),
         xref: "paper", yref: "paper", x: 0.5, y: 0.5, showarrow: false, font: { color: th.muted } }],
-    }), "zigzag-descent");
+    }), "zigzag-descent", [z, this.zigzagError]);
 
     const lines = z ? z.models.map((m) => t(m.steps_to_near === null ? "learn.zigzag.live_path_never" : "learn.zigzag.live_path", {
       name: t(`learn.zigzag.path.${m.activation}`), same: fmt(100 * m.same_sign_fraction, 3), steps: z.steps,

@@ -16,7 +16,7 @@ import { ApiError, fetchMeta, streamRun } from "./stream-client.js";
 import { SummaryCards } from "./summary.js";
 import { onThemeChange, readTheme } from "./theme.js";
 import { DEFAULTS, parseState, requestBody, toSearch } from "./url-state.js";
-import { drawDirty } from "./frame-budget.js";
+import { drawDirty, due, queueTask } from "./frame-budget.js";
 import { bindLanguageSelect, nodes, onLanguage, t } from "./i18n.js";
 
 const $ = (selector) => document.querySelector(selector);
@@ -32,7 +32,7 @@ const ui = {
 
 let theme = readTheme();
 const views = {
-  flow: new FlowChart($("#chart-flow"), $("#flow-note")),
+  flow: new FlowChart($("#chart-flow"), $("#flow-note"), () => player.kick()),
   hidden: new HeatmapChart($("#chart-hidden"), "hidden"),
   grads: new HeatmapChart($("#chart-grads"), "grads"),
   gates: new GatesCharts($("#gates-charts"), $("#chart-path"), $("#gates-empty")),
@@ -245,6 +245,7 @@ async function startRun({ paused = false } = {}) {
   setRunState("streaming");
   setStatus(() => t("explore.status.starting"));
   performance.clearMarks("gfl:run");
+  performance.clearMarks("gfl:streamed");
   performance.clearMarks("gfl:rendered");
   performance.mark("gfl:run");
   startedAt = performance.now();
@@ -272,6 +273,7 @@ async function startRun({ paused = false } = {}) {
     });
     if (mine !== controller) return;
     finishedAt = performance.now();
+    performance.mark("gfl:streamed");
     streamEnded = true;
     controller = null;
     setRunState("done");
@@ -306,42 +308,75 @@ function reset() {
   setStatus(() => t("explore.status.reset"));
 }
 
-// ---------------------------------------------------------------- rendering (once per frame)
+// ---------------------------------------------------------------- rendering
+//
+// Each animation frame brings the views' data to the playback position (sync: plain JavaScript,
+// cheap) and writes the transport; the Plotly redraws that this leaves to do run after the
+// frame, in tasks of their own (draw passes, one heavy redraw each, queued one after the other
+// while panels are due). A redraw and the browser's rendering of the frame around it were one
+// task, the longest of the page; as two, each is shorter, and input and the stream's data get
+// their turn between them.
 
 const CHARTS = [views.flow, views.hidden, views.grads, views.gates, views.why];
-const FRAME_BUDGET_MS = 12;
+const PASS_BUDGET_MS = 12; // light panels share a pass (and a frame); a heavy one has its own
 let turn = 0; // round robin over the panels, so that every chart gets its turn under load
+let shown = { p: 0, playing: false }; // the position of the last frame
+let drawQueued = false;
 
 /**
- * Draw dirty panels within the frame budget (at least one per frame): the headline chart
- * first, then the others in turn. A panel that took c ms to draw waits a multiple of c before
- * its next draw, so a slow machine gets fewer, larger updates instead of long frames — except
- * at the end of a complete run (`settle`), when what is left is drawn without waiting.
- * Returns true when some panels are left for a later frame.
+ * Draw dirty panels within the budget (at least one per pass, never two heavy ones): the
+ * headline chart first, then the others in turn. A panel that took c ms to draw waits a
+ * multiple of c before its next draw, so a slow machine gets fewer, larger updates instead of
+ * long tasks — except at the end of a complete run (`settle`), when what is left is drawn
+ * without waiting. Returns whether panels are left (`more`), and whether some of them could be
+ * drawn at once (`now`: the budget left them, not their spacing).
  */
 function drawPanels(settle) {
   const others = [views.hidden, views.grads, views.gates, views.why].flatMap((v) => v.panels);
   const order = [views.flow, ...others.slice(turn % (others.length || 1)), ...others.slice(0, turn % (others.length || 1))];
-  const left = drawDirty(order, FRAME_BUDGET_MS, (panel) => {
+  const left = drawDirty(order, PASS_BUDGET_MS, (panel) => {
     if (panel !== views.flow) turn = (others.indexOf(panel) + 1) % others.length;
   }, { settle });
-  return left || views.flow.dirty || others.some((panel) => panel.dirty);
+  return { more: left || order.some((panel) => panel.dirty), now: order.some((panel) => due(panel, { settle })) };
 }
 
+function queueDrawPass() {
+  if (drawQueued) return;
+  drawQueued = true;
+  queueTask(drawPass);
+}
+
+/** The playback clock's frame: every view at position p, the transport, then a draw pass. */
 function render(p, { playing }) {
+  shown = { p, playing };
   if (run) {
     for (const view of CHARTS) view.sync(p);
     views.summary.sync(p);
   }
-  const more = drawPanels(!!run && run.complete && p >= run.total);
-  root.dataset.settled = String(!more && !playing);
-  if (run && !more && !rendered && run.complete && p >= run.total) {
+  updateTransport(p, playing);
+  setSettled(false); // until the draw pass has drawn what this frame changed
+  queueDrawPass();
+  return false; // a pass that leaves panels waiting asks for the next frame itself
+}
+
+/** <html data-settled="true">: every panel shows the position, and playback has stopped. */
+function setSettled(settled) {
+  if (root.dataset.settled !== String(settled)) root.dataset.settled = String(settled);
+}
+
+function drawPass() {
+  drawQueued = false;
+  const { p, playing } = shown;
+  const complete = !!run && run.complete && p >= run.total;
+  const { more, now } = drawPanels(complete);
+  setSettled(!more && !playing);
+  if (run && !more && !rendered && complete) {
     rendered = true;
     performance.mark("gfl:rendered");
     root.dataset.rendered = "true";
   }
-  updateTransport(p, playing);
-  return more;
+  if (now) queueDrawPass(); // due panels left by the budget: the next pass, without waiting for a frame
+  else if (more) player.kick(); // panels waiting their turn: tried again on the next frame
 }
 
 function updateTransport(p, playing) {

@@ -6,6 +6,19 @@
 
 import { t } from "./i18n.js";
 
+// Events are handled in slices of at most SLICE_MS of main-thread time. One chunk can hold
+// hundreds of events (a T = 1000 run streams 24 MB), and chunks that queued up while the page
+// was drawing are read back to back without the event loop getting a turn (awaiting a read that
+// is already resolved is a microtask): parsing them in one go was one of the page's long tasks.
+// Between slices the loop yields a task, so that a frame can be drawn and input handled.
+const SLICE_MS = 40;
+
+/** Resolves in a later task (after the input and the frame that are due). */
+function nextTask() {
+  if (globalThis.scheduler?.yield) return globalThis.scheduler.yield();
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
 /** A text, or a function that writes it in the current language. */
 const say = (text) => (typeof text === "function" ? text() : text);
 
@@ -131,7 +144,7 @@ export async function streamEvents(url, bodyText, { signal, onEvent, noun, kept 
   let done = false;
   let failure = null;
   let events = 0;
-  const parser = new SSEParser((name, text) => {
+  const handle = (name, text) => {
     if (done || failure) return;
     events += 1;
     let data;
@@ -150,17 +163,43 @@ export async function streamEvents(url, bodyText, { signal, onEvent, noun, kept 
     }
     if (name === "done") done = true;
     onEvent(name, data);
-  });
+  };
+
+  // parsed events wait here; drain() hands them on, a slice at a time
+  let queue = [];
+  let next = 0;
+  const parser = new SSEParser((name, text) => queue.push([name, text]));
+  let sliceStart = performance.now();
+  const drain = async () => {
+    while (next < queue.length && !failure) {
+      if (performance.now() - sliceStart > SLICE_MS) {
+        await nextTask();
+        signal?.throwIfAborted();
+        sliceStart = performance.now();
+      }
+      const [name, text] = queue[next++];
+      handle(name, text);
+    }
+    queue = [];
+    next = 0;
+  };
 
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
   try {
     for (;;) {
+      const asked = performance.now();
       const { value, done: finished } = await reader.read();
+      // a read that had to wait for the network resumes in a task of its own
+      if (performance.now() - asked > 1) sliceStart = performance.now();
       if (finished) break;
       parser.push(value);
+      await drain();
       if (failure) break;
     }
-    if (!failure) parser.end();
+    if (!failure) {
+      parser.end();
+      await drain();
+    }
   } catch (e) {
     if (e.name === "AbortError" || signal?.aborted) throw e;
     const error = e.message;
