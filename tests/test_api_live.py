@@ -203,12 +203,16 @@ def cpu_seconds(pid: int) -> float:
 
 
 def test_a_client_that_disconnects_stops_its_run():
-    # a run of ~10 s, so that it would still be computing long after the client has left
-    server = LiveServer(env={"GFL_WORK_UNITS_MAX": "1e11", "GFL_MAX_CONCURRENT_RUNS": "1"})
+    # a run of over 10 s, so that it would still be computing long after the client has left
+    # (its size is in events, not seconds: the faster the core, the longer it must be)
+    server = LiveServer(env={"GFL_WORK_UNITS_MAX": "1e11", "GFL_MAX_CONCURRENT_RUNS": "1",
+                             "GFL_SEQ_LEN_MAX": "8000", "GFL_MEMORY_BYTES_MAX": "1e10",
+                             "GFL_RESPONSE_NUMBERS_MAX": "1e8"})
     try:
         pid = server.proc.pid
-        body = {"models": [{"cell": "lstm"}] * 8, "seq_len": 2000, "hidden_size": 256, "include": ["grads"]}
-        total_events = 1 + 2 * 8 * 2000 + 8 + 1
+        T = 8000
+        body = {"models": [{"cell": "lstm"}] * 8, "seq_len": T, "hidden_size": 256, "include": ["grads"]}
+        total_events = 1 + 2 * 8 * T + 8 + 1
         with httpx.Client(timeout=30) as client:
             with client.stream("POST", server.url + "/api/runs/stream", json=body) as r:
                 assert r.status_code == 200
