@@ -148,9 +148,11 @@ class Sweep:
             overlap = BLOCK * B * cell.gates * H * (D + H) >= OVERLAP_MIN_MACS
         self.worker: threading.Thread | None = None  # a block's products in flight
         self.worker_error: BaseException | None = None
-        # while the helper reads one pair of block buffers, the sweep fills the other
-        self.spare_blocks = (np.empty_like(self.dAX_block), np.empty_like(self.dAH_block)
-                             if self.dAH_block is not self.dAX_block else None) if overlap else None
+        # while the helper reads one pair of block buffers, the sweep fills the other (a pair
+        # may be one array twice, as the sweep's own)
+        spare = np.empty_like(self.dAX_block)
+        self.spare_blocks = ((spare, np.empty_like(spare) if self.dAH_block is not self.dAX_block else spare)
+                             if overlap else None)
         self.grads = {name: np.zeros_like(p) for name, p in P.items()}
         self.grad_norm = np.zeros(T + 1)  # ‖∂L/∂h_t‖_F; index t
         # ‖∂L/∂c_t‖_F (the LSTM's total cell-state gradient; index t), when asked for
@@ -223,13 +225,12 @@ class Sweep:
             self._accumulate_weight_grads(self.dAX_block, self.dAH_block, start, stop)
             return
         self._join_worker()  # done with the spare buffers
-        blocks, errors = (self.dAX_block, self.dAH_block), np.geterr()
-        self.worker = threading.Thread(target=self._accumulate_in_worker, args=(*blocks, start, stop, errors),
+        full = (self.dAX_block, self.dAH_block)
+        self.worker = threading.Thread(target=self._accumulate_in_worker,
+                                       args=(*full, start, stop, np.geterr()),
                                        name="gfl-weight-grads", daemon=True)
         self.worker.start()
-        spare_ax, spare_ah = self.spare_blocks
-        self.dAX_block, self.dAH_block = spare_ax, spare_ah if spare_ah is not None else spare_ax
-        self.spare_blocks = (blocks[0], blocks[1] if blocks[1] is not blocks[0] else None)
+        (self.dAX_block, self.dAH_block), self.spare_blocks = self.spare_blocks, full
 
     def _accumulate_in_worker(self, dAX_block, dAH_block, start: int, stop: int, errors: dict) -> None:
         try:

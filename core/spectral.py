@@ -48,9 +48,9 @@ class TopSingularValue:
 
     def __init__(self, S: int, rtol: float = 1e-11, max_iter: int = 30):
         direction = np.random.default_rng(S).standard_normal(S)
-        self.direction = direction / np.linalg.norm(direction)
-        self.u = self.direction.copy()
-        # the trace route's pair of vectors; its first column is the last top vector
+        self.direction = direction / np.linalg.norm(direction)  # the first start vector
+        # a pair of orthonormal vectors; the first is the last top left singular vector, where
+        # both routes' power iterations start
         self.start = _orthonormal_pair(np.column_stack([self.direction, np.roll(self.direction, 1)]))
         self.Q = self.start
         self.rtol = rtol
@@ -122,7 +122,7 @@ class TopSingularValue:
 
     def _by_cholesky(self, M: np.ndarray) -> float:
         G = M @ M.T  # the left Gram matrix: σ_max(M)² = λ_max(G), and its top vector settles
-        u = self.Q[:, 0] if self.Q.shape[0] == M.shape[0] else self.u
+        u = self.Q[:, 0]
         lam = 0.0
         for _ in range(self.max_iter):
             v = G @ u
@@ -132,7 +132,7 @@ class TopSingularValue:
             u = v / np.sqrt(v @ v)
             if new - lam <= self.rtol * new:
                 if self._certified(G, new):
-                    self.u = u
+                    self.Q = _orthonormal_pair(np.column_stack([u, self.Q[:, 1]]), self.start)
                     self.backoff = 0
                     return float(np.sqrt(new))
                 break
@@ -154,7 +154,6 @@ class TopSingularValue:
 
     def _exact(self, M: np.ndarray) -> float:
         self.exact_calls += 1
-        self.u = self.direction.copy()
         self.Q = self.start
         if not np.all(np.isfinite(M)):
             return float("nan") if np.isnan(M).any() else float("inf")
@@ -168,8 +167,8 @@ class TopSingularValue:
 def _orthonormal_pair(V: np.ndarray, fallback: np.ndarray | None = None) -> np.ndarray:
     """An orthonormal basis [S, 2] (S ≥ 2) of the two columns of V by Gram–Schmidt (applied
     twice to the second column); where V has rank below 2, the missing columns come from
-    `fallback` (an orthonormal [S, 2]) or the coordinate axes."""
-    Q = np.empty((V.shape[0], 2))
+    `fallback` (an orthonormal [S, 2]) or the coordinate axes (S = 1: the second column is 0)."""
+    Q = np.zeros((V.shape[0], 2))
     for j in range(2):
         if not _set_orthonormal_column(Q, j, V[:, j]):
             spare = [fallback[:, 0], fallback[:, 1]] if fallback is not None else []
