@@ -12,9 +12,25 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.schemas import ErrorSchema
 from app.serialize import JSONResponse
 
 log = logging.getLogger("gradient_flow_lab")
+
+# The error answers of the API, for the OpenAPI schema of each route
+ERROR_TEXTS = {
+    413: "request body over body_bytes_max",
+    422: "invalid input, or over a limit (named)",
+    503: "too many runs at once, or a time limit; see Retry-After",
+}
+ERROR_DOCS = {code: {"model": ErrorSchema, "description": text} for code, text in ERROR_TEXTS.items()}
+# The stream routes answer errors as JSON too: given a model, FastAPI would document them under
+# the route's media type (text/event-stream), so they name the schema themselves.
+STREAM_ERROR_DOCS = {
+    code: {"description": text,
+           "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorSchema"}}}}
+    for code, text in ERROR_TEXTS.items()
+}
 
 
 def _loc(loc, kind: str = "") -> str:

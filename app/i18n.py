@@ -14,6 +14,7 @@ from pathlib import Path
 
 from markupsafe import Markup
 
+from app.catalogue import script_json
 from app.paths import STATIC
 
 log = logging.getLogger("gradient_flow_lab")
@@ -30,11 +31,8 @@ def messages(lang: str, root: Path = I18N) -> dict[str, str]:
 
 @lru_cache(maxsize=len(LANGUAGES))
 def messages_json(lang: str) -> Markup:
-    """The messages of `lang` as JSON to embed in a <script type="application/json">: not
-    ASCII-escaped (Korean stays one character per character), but with <, > and & escaped so
-    the text can never close the element."""
-    text = json.dumps(messages(lang), ensure_ascii=False, separators=(",", ":"))
-    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+    """The messages of `lang` as JSON to embed in a <script type="application/json">."""
+    return script_json(messages(lang))
 
 
 def choose(query_lang: str | None, accept_language: str | None) -> str:

@@ -9,6 +9,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from app import __version__, errors, logs
+from app.catalogue import gamma_label
 from app.compression import Compression
 from app.limits import BodySizeLimit, RunLimiter
 from app.paths import STATIC, TEMPLATES
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.train_limiter = RunLimiter(settings.max_concurrent_trainings, settings.retry_after_seconds,
                                          what="trainings", limit_name="max_concurrent_trainings")
     app.state.templates = Jinja2Templates(directory=TEMPLATES)
+    app.state.templates.env.filters["gamma_label"] = gamma_label
     errors.install(app)
     app.include_router(pages.router)
     app.include_router(meta.router)

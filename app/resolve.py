@@ -6,8 +6,10 @@ Every problem found here becomes a 422 whose message names the field and the lim
 import numpy as np
 from fastapi.exceptions import RequestValidationError
 
+from app.fields import FIELDS, PARAMS
 from app.schemas import ModelConfig, RunRequest, TrainRequest
 from app.settings import Settings
+from core.cells import CELL_TYPES
 from core.init import InitSpec
 from core.run import ModelSpec, RunSpec, memory_bytes, work_units
 from core.train import TrainSpec, train_memory_bytes, train_work_units
@@ -46,16 +48,11 @@ def check_memory(needed: float, settings: Settings, what: str) -> None:
 def response_numbers(spec: RunSpec, include: set[str]) -> int:
     """How many numbers the answer to a run holds, from the sizes and `include`."""
     T, B, D, H, O = spec.seq_len, spec.batch_size, spec.input_size, spec.hidden_size, spec.output_size
-    total = T * B * (D + O) if "params" in include else 0
+    total = T * B * (D + O) if PARAMS in include else 0
     for m in spec.models:
-        G = {"rnn": 1, "lstm": 4, "gru": 3}[m.cell]
-        per_step = 3 + H * (("hidden" in include) + ("grads" in include))  # grad_norm, jacobian, bound
-        per_step += H * ("cell_state" in include and m.cell == "lstm")
-        per_step += H * ("preactivation" in include and m.cell == "rnn")
-        per_step += G * H * ("gates" in include and m.cell != "rnn")
-        total += T * per_step
-        if "params" in include:
-            total += G * H * (D + H + 2) + O * (H + 1)
+        total += T * sum(f.numbers_per_step(m.cell, H) for f in FIELDS if f.applies(m.cell, include))
+        if PARAMS in include:
+            total += CELL_TYPES[m.cell].gates * H * (D + H + 2) + O * (H + 1)
     return total
 
 

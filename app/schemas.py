@@ -1,19 +1,28 @@
-"""Request and response schemas of the HTTP contract (../shared/design/API.md).
+"""Request and response schemas of the HTTP contract (docs/api.md).
 
-Choices are `Literal`s with the same keys as the core's tables; static bounds (positive
-sizes, finite floats) live here, while the limits that an operator can change (sizes, the
-work budget) are checked against the settings in `app.resolve`, so the 422 names them.
+Choices are `Literal`s built from the core's tables (`Literal[("a", "b")]` is
+`Literal["a", "b"]`), so a name added to a table is accepted here at once; static bounds
+(positive sizes, finite floats) live here, while the limits that an operator can change
+(sizes, the work budget) are checked against the settings in `app.resolve`, so the 422 names
+them.
 """
 
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-CellName = Literal["rnn", "lstm", "gru"]
-ActivationName = Literal["sigmoid", "tanh", "relu", "linear"]
-InputKind = Literal["gaussian", "sine", "impulse", "adding", "values"]
-InitScheme = Literal["xavier", "orthogonal", "normal", "identity"]
-IncludeItem = Literal["hidden", "cell_state", "gates", "grads", "jacobian", "params", "preactivation"]
+from app.fields import INCLUDE
+from core.activations import ACTIVATIONS
+from core.cells import CELLS
+from core.init import INIT_SCHEMES
+from core.inputs import INPUT_KINDS
+from core.tasks import TASKS
+
+CellName = Literal[CELLS]
+ActivationName = Literal[tuple(ACTIVATIONS)]
+InputKind = Literal[INPUT_KINDS]
+InitScheme = Literal[INIT_SCHEMES]
+IncludeItem = Literal[INCLUDE]
 
 # strict: no true for 1, no 1e3 for 1000, no "5" for 5 (JSON ints are still fine as floats)
 Finite = Annotated[float, Field(strict=True, allow_inf_nan=False)]
@@ -112,7 +121,7 @@ class RunRequest(Strict):
     include: list[IncludeItem] = Field(default_factory=lambda: ["hidden", "grads", "jacobian"])
 
 
-TaskName = Literal["adding", "copy", "temporal_order"]
+TaskName = Literal[TASKS]
 
 
 class OptimizerConfig(Strict):

@@ -12,6 +12,7 @@ import orjson
 from fastapi.responses import JSONResponse as FastAPIJSONResponse
 from fastapi.responses import Response
 
+from app.fields import BACKWARD, FIELDS, FORWARD, PARAMS, SERIES
 from core.run import (
     BackwardFrame,
     ForwardFrame,
@@ -75,28 +76,23 @@ def _model_label(info) -> dict:
     return {"label": info.label, "cell": info.cell, "activation": info.activation}
 
 
+def _arrays(source, cell: str, include: set[str], table=FIELDS) -> dict:
+    """The arrays of `table` that `include` asks for and `cell` has, from a frame or result
+    holding each under its field's name."""
+    out = {}
+    for f in table:
+        if f.applies(cell, include):
+            value = getattr(source, f.name)
+            if value is not None:
+                out[f.name] = value
+    return out
+
+
 def model_result(m: ModelResult, include: set[str]) -> dict:
     out = _model_label(m.info)
-    out.update(loss=m.loss, grad_norm=m.grad_norm)
-    if "hidden" in include:
-        out["hidden"] = m.hidden
-    if "cell_state" in include and m.cell_state is not None:
-        out["cell_state"] = m.cell_state
-    if "gates" in include and m.gates:
-        out["gates"] = m.gates
-    if "preactivation" in include and m.preactivation is not None:
-        out["preactivation"] = m.preactivation
-    if "grads" in include:
-        out["grads"] = m.grads
-    if "jacobian" in include:
-        out["jacobian_norm"] = m.jacobian_norm
-    if m.bound is not None:
-        out["bound"] = m.bound
-    if m.zigzag is not None:
-        out["zigzag"] = m.zigzag
-    if m.cell_grad_norm is not None:
-        out["cell_grad_norm"] = m.cell_grad_norm
-    if "params" in include:
+    out["loss"] = m.loss
+    out.update(_arrays(m, m.info.cell, include))
+    if PARAMS in include:
         out["params"] = m.params
     out.update(param_grad_norm=m.param_grad_norm, summary=m.summary)
     return out
@@ -105,50 +101,30 @@ def model_result(m: ModelResult, include: set[str]) -> dict:
 def run_result(result: RunResult, config: dict) -> dict:
     include = set(config["include"])
     out = {"config": config, "models": [model_result(m, include) for m in result.models]}
-    if "params" in include:
+    if PARAMS in include:
         out.update(inputs=result.inputs, targets=result.targets)
     return out
 
 
-def frame_event(frame: Frame, config: dict, include: set[str]) -> tuple[str, dict]:
-    """(event name, data) of one stream frame, with the same numbers as `run_result`."""
+def frame_event(frame: Frame, config: dict, include: set[str], cells: list[str]) -> tuple[str, dict]:
+    """(event name, data) of one stream frame, with the same numbers as `run_result`; `cells`:
+    each model's cell."""
     if isinstance(frame, ForwardFrame):
-        data = {"model": frame.model, "t": frame.t}
-        if "hidden" in include:
-            data["hidden"] = frame.hidden
-        if "cell_state" in include and frame.cell_state is not None:
-            data["cell_state"] = frame.cell_state
-        if "gates" in include and frame.gates:
-            data["gates"] = frame.gates
-        if "preactivation" in include and frame.preactivation is not None:
-            data["preactivation"] = frame.preactivation
-        return "forward", data
+        return "forward", {"model": frame.model, "t": frame.t,
+                           **_arrays(frame, cells[frame.model], include, FORWARD)}
     if isinstance(frame, BackwardFrame):
-        data = {"model": frame.model, "t": frame.t, "grad_norm": frame.grad_norm}
-        if "grads" in include:
-            data["grads"] = frame.grads
-        if "jacobian" in include:
-            data["jacobian_norm"] = frame.jacobian_norm
-        if frame.cell_grad_norm is not None:
-            data["cell_grad_norm"] = frame.cell_grad_norm
-        return "backward", data
+        return "backward", {"model": frame.model, "t": frame.t,
+                            **_arrays(frame, cells[frame.model], include, BACKWARD)}
     if isinstance(frame, SummaryFrame):
         data = {"model": frame.model, "loss": frame.loss, "summary": frame.summary,
-                "param_grad_norm": frame.param_grad_norm, "grad_norm": frame.grad_norm}
-        if frame.bound is not None:
-            data["bound"] = frame.bound
-        if frame.zigzag is not None:
-            data["zigzag"] = frame.zigzag
-        if frame.cell_grad_norm is not None:
-            data["cell_grad_norm"] = frame.cell_grad_norm
-        if frame.jacobian_norm is not None and "jacobian" in include:
-            data["jacobian_norm"] = frame.jacobian_norm
-        if "params" in include:
+                "param_grad_norm": frame.param_grad_norm,
+                **_arrays(frame, cells[frame.model], include, SERIES)}
+        if PARAMS in include:
             data["params"] = frame.params
         return "summary", data
     assert isinstance(frame, StartFrame)
     data = {"config": config, "models": [_model_label(m) for m in frame.models]}
-    if "params" in include:
+    if PARAMS in include:
         data.update(inputs=frame.inputs, targets=frame.targets)
     return "start", data
 
@@ -199,5 +175,6 @@ def encode_train(frames: Iterator[TrainFrame], config: dict, encoder: EventEncod
 
 def encode_frames(frames: Iterator[Frame], config: dict, encoder: EventEncoder) -> Iterator[bytes]:
     include = set(config["include"])
+    cells = [m["cell"] for m in config["models"]]
     for frame in frames:
-        yield encoder(*frame_event(frame, config, include))
+        yield encoder(*frame_event(frame, config, include, cells))

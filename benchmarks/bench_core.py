@@ -68,15 +68,10 @@ def core_frames(spec: RunSpec):
 def core_sweep(spec: RunSpec):
     """The bare loop: forward_step t = 1..T, loss, backward_step t = T..1, param_grads."""
     cells, params, X, Y = build(spec)
-    T = spec.seq_len
 
     def sweep():
         sw = Sweep(cells[0], params[0], X, Y, spec.loss_at, jacobian=spec.jacobian)
-        for t in range(1, T + 1):
-            sw.forward_step(t)
-        sw.loss()
-        for t in range(T, 0, -1):
-            sw.backward_step(t)
+        sw.run()
         return sw.param_grads()
 
     return sweep

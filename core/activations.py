@@ -63,15 +63,16 @@ class Activation:
     phi: Callable[[np.ndarray], np.ndarray]
     dphi: Callable[[np.ndarray], np.ndarray]
     gamma: float  # sup_z φ'(z), the factor in the Pascanu et al. bound
+    bounded: bool  # |φ(z)| ≤ 1 for every z
 
 
 ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in (
-        Activation("sigmoid", sigmoid, _sigmoid_grad, 0.25),
-        Activation("tanh", np.tanh, _tanh_grad, 1.0),
-        Activation("relu", _relu, _relu_grad, 1.0),
-        Activation("linear", _identity, _linear_grad, 1.0),
+        Activation("sigmoid", sigmoid, _sigmoid_grad, 0.25, bounded=True),
+        Activation("tanh", np.tanh, _tanh_grad, 1.0, bounded=True),
+        Activation("relu", _relu, _relu_grad, 1.0, bounded=False),
+        Activation("linear", _identity, _linear_grad, 1.0, bounded=False),
     )
 }
 

@@ -4,8 +4,10 @@ Output and loss (row vectors; S = {T} for at = "last", {1..T} for at = "all"):
 
     y_t = h_t W_hy + b_y,        L = (1/B) Σ_b Σ_{t∈S} ½ ‖y_{t,b} − y*_{t,b}‖²
 
-`Sweep` runs one model over one sequence: `forward_step(t)` for t = 1..T, then `loss()`,
-then `backward_step(t)` for t = T..1, then `param_grads()`. Each step composes the cell's
+`Sweep` runs one model over one sequence: `forward_step(t)` for t = 1..T, then
+`compute_loss()`, then `backward_step(t)` for t = T..1, then `param_grads()` (or all of it at
+once: `run()`); its results are read through `hidden_states()`, `state_grads()`,
+`grad_norms()` and the like, indexed t = 1..T. Each step composes the cell's
 `forward_core` / `backward_core`; what makes it fast is around the loop: the input
 projections are one product per block of BLOCK steps, and every weight gradient is one
 product per block (`X_blockᵀ dAX_block`, `H_prevᵀ dAH_block`), not T small outer products.
@@ -58,7 +60,7 @@ def frobenius(x: np.ndarray) -> float:
     return m * float(np.sqrt(scaled @ scaled))
 
 
-def loss_steps(loss_at, T: int):
+def loss_step_index(loss_at, T: int):
     """The 0-based time indices of S: "last" -> [T−1], "all" -> 0..T−1, or explicit indices."""
     if isinstance(loss_at, str):
         if loss_at == "last":
@@ -70,30 +72,30 @@ def loss_steps(loss_at, T: int):
 
 
 def output_grads(
-    H_all: np.ndarray, P: Params, targets: np.ndarray, loss_at="last", loss: str = "mse",
+    H_all: np.ndarray, P: Params, targets: np.ndarray, loss_at="last", loss_kind: str = "mse",
     scale: float | None = None,
 ) -> tuple[float, np.ndarray, np.ndarray]:
     """Loss, ∂L/∂y [T, B, O] (zero outside S) and the outputs y [T, B, O] (zero outside S)
     for hidden states H_all [T, B, H] (t = 1..T).
 
-    loss "mse":  L = scale · Σ_{t∈S} Σ_b ½‖y_{t,b} − y*_{t,b}‖²,   targets [T, B, O]
-    loss "xent": L = −scale · Σ_{t∈S} Σ_b log softmax(y_{t,b})[k_{t,b}],  targets [T, B] class
+    loss_kind "mse":  L = scale · Σ_{t∈S} Σ_b ½‖y_{t,b} − y*_{t,b}‖²,   targets [T, B, O]
+    loss_kind "xent": L = −scale · Σ_{t∈S} Σ_b log softmax(y_{t,b})[k_{t,b}],  targets [T, B] class
                  indices k (softmax cross-entropy on the logits y)
     scale defaults to 1/B, the contract's mean over the batch.
     """
     T, B, _ = H_all.shape
     O = P["W_hy"].shape[1]
     scale = 1.0 / B if scale is None else scale
-    steps = loss_steps(loss_at, T)
+    steps = loss_step_index(loss_at, T)
     Y = np.zeros((T, B, O))
     dY = np.zeros((T, B, O))
     Y_s = H_all[steps] @ P["W_hy"] + P["b_y"]
     Y[steps] = Y_s
-    if loss == "mse":
+    if loss_kind == "mse":
         diff = Y_s - targets[steps]
         value = 0.5 * scale * float(np.sum(diff * diff))
         dY[steps] = scale * diff  # back through ½‖y − y*‖²
-    elif loss == "xent":
+    elif loss_kind == "xent":
         k = np.asarray(targets[steps], dtype=np.intp)
         shifted = Y_s - Y_s.max(axis=-1, keepdims=True)
         log_p = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
@@ -103,7 +105,7 @@ def output_grads(
         np.put_along_axis(d, k[..., None], np.take_along_axis(d, k[..., None], axis=-1) - 1.0, axis=-1)
         dY[steps] = scale * d  # back through −log softmax: p − onehot(k)
     else:
-        raise ValueError(f"loss must be 'mse' or 'xent', not {loss!r}")
+        raise ValueError(f"loss_kind must be 'mse' or 'xent', not {loss_kind!r}")
     return value, dY, Y
 
 
@@ -119,7 +121,7 @@ class Sweep:
         loss_at="last",
         jacobian: bool = False,
         state0: State | None = None,
-        loss: str = "mse",
+        loss_kind: str = "mse",
         loss_scale: float | None = None,
         cell_grads: bool = False,
         overlap: bool | None = None,
@@ -129,10 +131,10 @@ class Sweep:
         for bit: the blocks are added in the same order."""
         T, B, D = X.shape
         H = P[cell.h_weight].shape[0]
-        self.steps = np.arange(T)[loss_steps(loss_at, T)]  # 0-based indices of S
+        self.loss_steps = np.arange(T)[loss_step_index(loss_at, T)]  # 0-based indices of S
         self.cell, self.P, self.X, self.targets, self.loss_at = cell, P, X, targets, loss_at
         self.P_steps = cell.with_transposes(P)  # what the steps read
-        self.loss_kind, self.loss_scale = loss, loss_scale
+        self.loss_kind, self.loss_scale = loss_kind, loss_scale
         self.T, self.B, self.H = T, B, H
         self.AX_block = np.empty((0, B, cell.gates * H))  # x_t W_x + b_x for one block of steps
         if state0 is None:
@@ -156,10 +158,10 @@ class Sweep:
         self.grads = {name: np.zeros_like(p) for name, p in P.items()}
         self.grad_norm = np.zeros(T + 1)  # ‖∂L/∂h_t‖_F; index t
         # ‖∂L/∂c_t‖_F (the LSTM's total cell-state gradient; index t), when asked for
-        self.cell_grad_norm = np.zeros(T + 1) if cell_grads and hasattr(cell, "total_cell_grad") else None
+        self.cell_grad_norm = np.zeros(T + 1) if cell_grads and cell.has_cell_state else None
         self.jacobian = jacobian
         self.jacobian_norm = np.full(T + 1, np.nan) if jacobian else None
-        self.loss_value: float | None = None
+        self.loss: float | None = None  # L, once compute_loss() has run
 
     # --- forward ---------------------------------------------------------------------
     def forward_step(self, t: int) -> tuple[State, tuple]:
@@ -173,13 +175,13 @@ class Sweep:
         self.caches.append(cache)
         return state, cache
 
-    def loss(self) -> float:
-        """L, after the forward sweep; also sets up ∂L/∂y."""
+    def compute_loss(self) -> float:
+        """L, after the forward sweep (kept in `loss`); also sets up ∂L/∂y."""
         self.H_all = stack_rows(self.hs)  # h_0..h_T, [T + 1, B, H]
         loss, self.dY, self.Y = output_grads(self.H_all[1:], self.P, self.targets, self.loss_at,
                                              self.loss_kind, self.loss_scale)
         # ∂L/∂h_t through y_t alone, for t ∈ S only
-        self.dH_out = dict(zip(self.steps.tolist(), self.dY[self.steps] @ self.P["W_hy"].T,
+        self.dH_out = dict(zip(self.loss_steps.tolist(), self.dY[self.loss_steps] @ self.P["W_hy"].T,
                                strict=True))
         self.d_state = tuple(np.zeros((self.B, self.H)) for _ in self.cell.state_names)
         if self.jacobian:
@@ -187,7 +189,7 @@ class Sweep:
             self.M = np.eye(S)  # ∂s_T/∂s_T, normalised
             self.log_scale = 0.0
             self.top_sv = TopSingularValue(S)
-        self.loss_value = loss
+        self.loss = loss
         return loss
 
     # --- backward --------------------------------------------------------------------
@@ -281,7 +283,7 @@ class Sweep:
     def param_grads(self) -> Params:
         """∂L/∂P for every parameter, after the backward sweep."""
         self._join_worker()
-        B, idx = self.B, self.steps
+        B, idx = self.B, self.loss_steps
         H_S = self.H_all[1:][idx].reshape(len(idx) * B, -1)
         dY_S = self.dY[idx].reshape(len(idx) * B, -1)
         grads = dict(self.grads)
@@ -289,12 +291,54 @@ class Sweep:
         grads["b_y"] = dY_S.sum(axis=0)
         return grads
 
+    def run(self) -> float:
+        """The whole sweep: every forward step, the loss, every backward step. Returns L."""
+        for t in range(1, self.T + 1):
+            self.forward_step(t)
+        loss = self.compute_loss()
+        for t in range(self.T, 0, -1):
+            self.backward_step(t)
+        return loss
+
+    # --- results, indexed t = 1..T (after the sweeps) -----------------------------------
+    def hidden_states(self) -> np.ndarray:
+        """h_1..h_T [T, B, H] (after compute_loss)."""
+        return self.H_all[1:]
+
+    def outputs(self) -> np.ndarray:
+        """y_t [T, B, O], zero outside S (after compute_loss)."""
+        return self.Y
+
+    def preactivations(self) -> np.ndarray | None:
+        """The vanilla RNN's z_1..z_T [T, B, H]; None for the gated cells."""
+        if self.cell.preactivation(self.caches[1]) is None:
+            return None
+        return stack_rows([self.cell.preactivation(c) for c in self.caches[1:]])
+
+    def state_grads(self, item: int | None = None) -> np.ndarray:
+        """∂L/∂h_1..∂L/∂h_T [T, B, H], total derivatives (after the backward sweep); of one
+        batch item [T, H] with `item`."""
+        rows = self.dH[::-1]  # dH was filled t = T..1
+        return stack_rows(rows if item is None else [d[item] for d in rows])
+
+    def grad_norms(self) -> np.ndarray:
+        """‖∂L/∂h_t‖_F [T]."""
+        return self.grad_norm[1:]
+
+    def jacobian_norms(self) -> np.ndarray | None:
+        """‖∂s_T/∂s_t‖₂ [T] of batch item 0, when the sweep carries the Jacobian."""
+        return None if self.jacobian_norm is None else self.jacobian_norm[1:]
+
+    def cell_grad_norms(self) -> np.ndarray | None:
+        """‖∂L/∂c_t‖_F [T] (the LSTM, when asked for with cell_grads)."""
+        return None if self.cell_grad_norm is None else self.cell_grad_norm[1:]
+
 
 def forward_outputs(cell: Cell, P: Params, X: np.ndarray, loss_at="last") -> np.ndarray:
     """The outputs y_t [|S|, B, O] at the steps of S, forward only: no cache is kept, so the
     memory is that of one step (for evaluation on held-out data)."""
     T, B, _ = X.shape
-    steps = np.arange(T)[loss_steps(loss_at, T)]
+    steps = np.arange(T)[loss_step_index(loss_at, T)]
     wanted = set(steps.tolist())
     state = cell.zero_state(B, P[cell.h_weight].shape[0])
     hs = []
@@ -307,7 +351,7 @@ def forward_outputs(cell: Cell, P: Params, X: np.ndarray, loss_at="last") -> np.
 
 def composed_bptt(
     cell: Cell, P: Params, X: np.ndarray, targets: np.ndarray, loss_at="last",
-    state0: State | None = None, loss: str = "mse", loss_scale: float | None = None,
+    state0: State | None = None, loss_kind: str = "mse", loss_scale: float | None = None,
 ) -> tuple[float, np.ndarray, Params, State]:
     """The reference: loss, ∂L/∂h_t [T, B, H], ∂L/∂P and ∂L/∂s_0, from the composed step
     functions alone (per-step outer products summed inside the loop)."""
@@ -319,7 +363,7 @@ def composed_bptt(
         state, cache = cell.step_forward(X[t], state, P)
         caches.append(cache)
         hs.append(state[0])
-    loss, dY, _ = output_grads(np.stack(hs), P, targets, loss_at, loss, loss_scale)
+    loss, dY, _ = output_grads(np.stack(hs), P, targets, loss_at, loss_kind, loss_scale)
     dH_out = dY @ P["W_hy"].T
     grads = {name: np.zeros_like(p) for name, p in P.items()}
     grads["W_hy"] = sum(hs[t].T @ dY[t] for t in range(T))

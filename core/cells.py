@@ -52,10 +52,16 @@ class Cell(ABC):
     h_weight: str = "W_h"
     x_bias: str = "b"
     h_bias: str | None = None  # GRU only: a bias inside the recurrent projection
+    activation: Activation | None = None  # φ of the vanilla RNN; None for the gated cells
 
     @property
     def label(self) -> str:
         return self.name.upper()
+
+    @property
+    def has_cell_state(self) -> bool:
+        """Does the state carry a cell state c_t beside h_t (the LSTM)?"""
+        return len(self.state_names) > 1
 
     def param_shapes(self, D: int, H: int, O: int) -> dict[str, tuple[int, ...]]:
         """Parameter names and shapes, in the order initialisation draws them."""
@@ -96,6 +102,10 @@ class Cell(ABC):
     def gate_values(self, cache: tuple) -> dict[str, np.ndarray]:
         """Gate activations of a step, by name (empty for the vanilla RNN)."""
         return {}
+
+    def preactivation(self, cache: tuple) -> np.ndarray | None:
+        """The vanilla RNN's z = x_t W_xh + h_{t−1} W_hh + b_h of a step; None for the gated cells."""
+        return None
 
     # --- composed step functions (the reference the fused sequence code is tested against)
     def step_forward(self, x_t: np.ndarray, state: State, P: Params) -> tuple[State, tuple]:
@@ -141,6 +151,9 @@ class RNNCell(Cell):
         z += ax
         h = self.activation.phi(z)
         return (h,), (h_prev, z, h)
+
+    def preactivation(self, cache):
+        return cache[1]
 
     def backward_core(self, d_state, cache, P):
         (dh,) = d_state
@@ -275,17 +288,16 @@ class GRUCell(Cell):
         return {"reset": r, "update": z, "candidate": n}
 
 
-CELLS = ("rnn", "lstm", "gru")
+CELL_TYPES: dict[str, type[Cell]] = {"rnn": RNNCell, "lstm": LSTMCell, "gru": GRUCell}
+CELLS = tuple(CELL_TYPES)
 
 
 def make_cell(cell: str, activation: str | None = None) -> Cell:
     """The cell named `cell`; `activation` only for the vanilla RNN (default tanh)."""
+    if cell not in CELL_TYPES:
+        raise ValueError(f"unknown cell {cell!r}; choose from {list(CELLS)}")
     if cell == "rnn":
         return RNNCell(activation=get_activation(activation or "tanh"))
     if activation is not None:
         raise ValueError(f"activation applies to the rnn cell only, not {cell!r}")
-    if cell == "lstm":
-        return LSTMCell()
-    if cell == "gru":
-        return GRUCell()
-    raise ValueError(f"unknown cell {cell!r}; choose from {list(CELLS)}")
+    return CELL_TYPES[cell]()

@@ -19,13 +19,13 @@ differ only in φ.
 """
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
 from core import analysis
 from core.bptt import Sweep, stack_rows
-from core.cells import Cell, Params, make_cell
+from core.cells import CELL_TYPES, Cell, Params, make_cell
 from core.init import InitSpec, init_params, recurrent_sigma_max
 from core.inputs import make_inputs
 
@@ -94,8 +94,10 @@ class BackwardFrame:
     cell_grad_norm: float | None = None  # ‖∂L/∂c_t‖_F over the batch, LSTM only
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class SummaryFrame:
+    """A model's numbers once its backward sweep has ended (the per-step series in full)."""
+
     model: int
     loss: float
     grad_norm: np.ndarray  # [T]
@@ -127,8 +129,7 @@ def build(spec: RunSpec) -> tuple[list[Cell], list[Params], np.ndarray, np.ndarr
 
 
 def model_info(cell: Cell) -> ModelInfo:
-    activation = getattr(cell, "activation", None)
-    return ModelInfo(cell.label, cell.name, activation.name if activation else None)
+    return ModelInfo(cell.label, cell.name, cell.activation.name if cell.activation else None)
 
 
 def run(spec: RunSpec) -> Iterator[Frame]:
@@ -147,7 +148,7 @@ def run(spec: RunSpec) -> Iterator[Frame]:
         yield from frames
 
     with np.errstate(all="ignore"):
-        losses = [sw.loss() for sw in sweeps]
+        losses = [sw.compute_loss() for sw in sweeps]
 
     for start in range(T, 0, -STEPS_PER_BLOCK):
         with np.errstate(all="ignore"):
@@ -162,10 +163,12 @@ def run(spec: RunSpec) -> Iterator[Frame]:
 
 
 def _forward_frame(i: int, sw: Sweep, t: int) -> ForwardFrame:
+    cell = sw.cell
     state, cache = sw.forward_step(t)
-    gates = {name: g[0] for name, g in sw.cell.gate_values(cache).items()}
-    preact = cache[1][0] if sw.cell.name == "rnn" else None
-    return ForwardFrame(i, t, state[0][0], state[1][0] if len(state) > 1 else None, gates, preact)
+    gates = {name: g[0] for name, g in cell.gate_values(cache).items()}
+    z = cell.preactivation(cache)
+    return ForwardFrame(i, t, state[0][0], state[1][0] if cell.has_cell_state else None, gates,
+                        None if z is None else z[0])
 
 
 def _backward_frame(i: int, sw: Sweep, t: int) -> BackwardFrame:
@@ -176,21 +179,20 @@ def _backward_frame(i: int, sw: Sweep, t: int) -> BackwardFrame:
 
 
 def _summary_frame(i: int, sw: Sweep, loss: float) -> SummaryFrame:
-    cell, P, T = sw.cell, sw.P, sw.T
+    cell, P = sw.cell, sw.P
     grads = sw.param_grads()
-    grad_norm = sw.grad_norm[1:]
-    jac = sw.jacobian_norm[1:] if sw.jacobian_norm is not None else None
+    grad_norm, jac = sw.grad_norms(), sw.jacobian_norms()
     sigma = recurrent_sigma_max(cell, P)
-    activation = getattr(cell, "activation", None)
-    bound = analysis.pascanu_bound(activation.gamma, sigma, T) if activation else None
+    activation = cell.activation
+    bound = analysis.pascanu_bound(activation.gamma, sigma, sw.T) if activation else None
     zigzag = None
-    if activation:  # h_t and ∂L/∂h_t of batch item 0; sw.dH holds t = T..1
-        fractions = analysis.sign_uniform_fractions(sw.H_all[1:, 0], stack_rows([d[0] for d in sw.dH[::-1]]),
+    if activation:  # h_t and ∂L/∂h_t of batch item 0
+        fractions = analysis.sign_uniform_fractions(sw.hidden_states()[:, 0], sw.state_grads(item=0),
                                                     activation.dphi)
         zigzag = np.concatenate([[np.nan], fractions])
 
-    preact = stack_rows([c[1] for c in sw.caches[1:]]) if cell.name == "rnn" else None
-    step, phase = analysis.first_nonfinite_forward(sw.H_all[1:], sw.Y, loss, preact), "forward"
+    step, phase = analysis.first_nonfinite_forward(sw.hidden_states(), sw.outputs(), loss,
+                                                   sw.preactivations()), "forward"
     if step is None:  # a non-finite ∂L/∂h_t has a non-finite norm
         candidates = [(analysis.last_nonfinite(grad_norm), "backward")]
         if jac is not None:
@@ -207,6 +209,7 @@ def _summary_frame(i: int, sw: Sweep, loss: float) -> SummaryFrame:
         "overflow_phase": phase if step is not None else None,
         "sigma_max": sigma,
     }
+    cell_grad_norm = sw.cell_grad_norms()
     return SummaryFrame(
         model=i,
         loss=loss,
@@ -218,28 +221,21 @@ def _summary_frame(i: int, sw: Sweep, loss: float) -> SummaryFrame:
         param_grad_norm={k: float(np.sqrt(np.sum(g * g))) for k, g in grads.items()},
         summary=summary,
         zigzag=zigzag,
-        cell_grad_norm=None if sw.cell_grad_norm is None else sw.cell_grad_norm[1:].copy(),
+        cell_grad_norm=None if cell_grad_norm is None else cell_grad_norm.copy(),
     )
 
 
-@dataclass
-class ModelResult:
+@dataclass(slots=True, kw_only=True)
+class ModelResult(SummaryFrame):
+    """A model's complete result: its summary frame and the per-step arrays its forward and
+    backward frames carried, stacked over t = 1..T."""
+
     info: ModelInfo
-    loss: float
-    grad_norm: np.ndarray  # [T]
     hidden: np.ndarray  # [T, H]
     cell_state: np.ndarray | None  # [T, H]
     gates: dict[str, np.ndarray]  # name -> [T, H]
     preactivation: np.ndarray | None  # [T, H]
     grads: np.ndarray  # [T, H]
-    jacobian_norm: np.ndarray | None
-    bound: np.ndarray | None
-    params: Params
-    param_grads: Params
-    param_grad_norm: dict[str, float]
-    summary: dict
-    zigzag: np.ndarray | None = None
-    cell_grad_norm: np.ndarray | None = None
 
 
 @dataclass
@@ -247,6 +243,9 @@ class RunResult:
     models: list[ModelResult]
     inputs: np.ndarray
     targets: np.ndarray
+
+
+SUMMARY_FIELDS = fields(SummaryFrame)
 
 
 def collect(frames: Iterable[Frame]) -> RunResult:
@@ -274,12 +273,10 @@ def collect(frames: Iterable[Frame]) -> RunResult:
 
         gates = {name: stack_rows([f.gates[name] for f in fs]) for name in fs[0].gates}
         models.append(ModelResult(
-            info=info, loss=s.loss, grad_norm=s.grad_norm,
+            **{f.name: getattr(s, f.name) for f in SUMMARY_FIELDS}, info=info,
             hidden=stack([f.hidden for f in fs]), cell_state=stack([f.cell_state for f in fs]),
             gates=gates, preactivation=stack([f.preactivation for f in fs]),
-            grads=stack([b.grads for b in bs]), jacobian_norm=s.jacobian_norm, bound=s.bound,
-            params=s.params, param_grads=s.param_grads, param_grad_norm=s.param_grad_norm,
-            summary=s.summary, zigzag=s.zigzag, cell_grad_norm=s.cell_grad_norm,
+            grads=stack([b.grads for b in bs]),
         ))
     return RunResult(models, start.inputs, start.targets)
 
@@ -325,8 +322,9 @@ def work_units(spec: RunSpec) -> tuple[float, float]:
     T, B, D, H = spec.seq_len, spec.batch_size, spec.input_size, spec.hidden_size
     run_units = jac_units = 0.0
     for m in spec.models:
-        G = {"rnn": 1, "lstm": 4, "gru": 3}[m.cell]
-        S = 2 * H if m.cell == "lstm" else H
+        cell = CELL_TYPES[m.cell]
+        G = cell.gates
+        S = H * len(cell.state_names)
         run_units += T * (STEP_OVERHEAD_NS[m.cell] + 3.0 * B * G * H * (D + H) / MULTIPLY_ADDS_PER_NS
                           + ELEMENT_NS * B * G * H)
         run_units += output_units(T if spec.loss_at == "all" else 1, B, H, spec.output_size)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.bptt import Sweep, forward_outputs, loss_steps
+from core.bptt import Sweep, forward_outputs, loss_step_index
 from core.cells import make_cell
 from core.init import InitSpec, init_params
 from core.optim import clip_by_global_norm, make_optimizer
@@ -135,7 +135,7 @@ def evaluate(task: Task, cell, P, size: int, seed: int) -> float:
     total = 0.0
     for X, targets in held_out(task, size, seed):
         Y = np.zeros((task.length, X.shape[1], task.output_size))
-        steps = np.arange(task.length)[loss_steps(task.loss_at, task.length)]
+        steps = np.arange(task.length)[loss_step_index(task.loss_at, task.length)]
         Y[steps] = forward_outputs(cell, P, X, task.loss_at)
         if not np.isfinite(Y[steps]).all():
             return float("nan")
@@ -166,20 +166,16 @@ def train(spec: TrainSpec) -> Iterator[TrainFrame]:
         frames: list[TrainFrame] = []
         with np.errstate(all="ignore"):
             for i, (cell, P, opt) in enumerate(zip(cells, params, optimizers, strict=True)):
-                sw = Sweep(cell, P, X, targets, task.loss_at, loss=task.loss,
+                sw = Sweep(cell, P, X, targets, task.loss_at, loss_kind=task.loss,
                            loss_scale=task.loss_scale(B))
-                for t in range(1, task.length + 1):
-                    sw.forward_step(t)
-                loss = sw.loss()
-                for t in range(task.length, 0, -1):
-                    sw.backward_step(t)
+                loss = sw.run()
                 grads = sw.param_grads()
                 norm, clipped = clip_by_global_norm(grads, spec.clip)
                 if np.isfinite(norm):
                     opt.step(P, grads)
                 clipped_count[i] += clipped
                 if report:
-                    frames.append(Progress(i, step, loss, sw.grad_norm[profile_t], norm, clipped,
+                    frames.append(Progress(i, step, loss, sw.grad_norms()[profile_t - 1], norm, clipped,
                                            clipped_count[i] / (step - last_report)))
                     clipped_count[i] = 0
             if step % spec.eval_every == 0 or step == spec.steps:

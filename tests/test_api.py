@@ -1,13 +1,15 @@
-"""The HTTP contract (../shared/design/API.md) through FastAPI's TestClient: every endpoint,
+"""The HTTP contract (docs/api.md) through FastAPI's TestClient: every endpoint,
 the shape of a run for every cell and input kind, the defaults filled into `config`, a table
 of bad input (4xx with a `detail` naming the field and the limit, never a 5xx), the work
 budgets, 503 with Retry-After, and an exploding run answered with nulls."""
 
 import json
 import math
+import re
 
 import numpy as np
 import pytest
+from contract import ALL_MODELS, GAMMA, GATES, LABELS, MODELS
 from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -19,20 +21,9 @@ from app.settings import Settings
 
 ENDPOINTS = ["/api/runs", "/api/runs/stream"]
 
-CELLS = {
-    "rnn-sigmoid": {"cell": "rnn", "activation": "sigmoid"},
-    "rnn-tanh": {"cell": "rnn", "activation": "tanh"},
-    "rnn-relu": {"cell": "rnn", "activation": "relu"},
-    "lstm": {"cell": "lstm"},
-    "gru": {"cell": "gru"},
-}
-ALL_MODELS = list(CELLS.values())
-GAMMA = {"sigmoid": 0.25, "tanh": 1.0, "relu": 1.0}
 INCLUDE_ALL = ["hidden", "cell_state", "gates", "grads", "jacobian", "params"]
-GATES = {"rnn": set(), "lstm": {"input", "forget", "cell", "output"}, "gru": {"reset", "update", "candidate"}}
 SUMMARY_KEYS = {"log10_grad_ratio", "memory_horizon", "overflow_step", "overflow_phase", "sigma_max"}
-LABELS = {"rnn-sigmoid": "RNN (sigmoid)", "rnn-tanh": "RNN (tanh)", "rnn-relu": "RNN (relu)",
-          "lstm": "LSTM", "gru": "GRU"}
+
 
 
 def param_shapes(cell: str, D: int, H: int, O: int) -> dict[str, tuple[int, ...]]:
@@ -92,7 +83,7 @@ def shape(a) -> tuple[int, ...]:
 
 def check_model(m: dict, key: str, T: int, D: int, O: int, include: set[str], H: int = H):
     """One model of a RunResult against the contract's shapes (per-step arrays: batch item 0)."""
-    spec = CELLS[key]
+    spec = MODELS[key]
     cell = spec["cell"]
     assert m["label"] == LABELS[key]
     assert m["cell"] == cell
@@ -121,7 +112,7 @@ def check_model(m: dict, key: str, T: int, D: int, O: int, include: set[str], H:
     if "cell_state" in m:
         assert shape(m["cell_state"]) == (T, H)
     if "gates" in include and cell != "rnn":
-        assert set(m["gates"]) == GATES[cell]
+        assert set(m["gates"]) == set(GATES[cell])
         for rows in m["gates"].values():
             assert shape(rows) == (T, H)
     else:
@@ -158,7 +149,20 @@ def test_meta(client):
     assert meta["version"] == __version__
     assert meta["cells"] == ["rnn", "lstm", "gru"]
     gammas = {a["name"]: a["gamma"] for a in meta["activations"]}
-    assert {k: gammas[k] for k in GAMMA} == GAMMA
+    assert gammas == GAMMA
+    # the model catalogue: the contract's models, labels, γ and gates, the page's five first
+    catalogue = {m["key"]: m for m in meta["models"]}
+    assert [k for k, m in catalogue.items() if m["page"]] == list(MODELS)
+    for key, request_model in MODELS.items():
+        m = catalogue[key]
+        assert m["label"] == LABELS[key]
+        assert {"cell": m["cell"], "activation": m["activation"]} == {"activation": None, **request_model}
+        assert m["gamma"] == (GAMMA[m["activation"]] if m["cell"] == "rnn" else None)
+        assert tuple(m["gates"]) == GATES[m["cell"]]
+    assert catalogue["rnn-sigmoid"]["gamma_label"] == "1/4" and catalogue["rnn-tanh"]["gamma_label"] == "1"
+    assert catalogue["rnn-linear"]["page"] is False
+    # the fields of an answer: every include value asks for something, and params is one
+    assert {f["include"] for f in meta["fields"]} - {None} | {"params"} == set(meta["include"])
     assert set(meta["input_kinds"]) >= {"gaussian", "sine", "impulse", "adding", "values"}
     assert set(meta["init_schemes"]) >= {"xavier", "orthogonal", "normal", "identity"}
     limits = meta["limits"]
@@ -195,10 +199,22 @@ def test_settings_from_environment():
 
 
 def test_index_page(client):
-    r = client.get("/")
-    assert r.status_code == 200
-    assert r.headers["content-type"].startswith("text/html")
-    assert "<html" in r.text.lower()
+    """The page in each language, with the catalogue the scripts read and the model checkboxes
+    of both tabs written from it."""
+    for lang in ("en", "ko"):
+        r = client.get(f"/?lang={lang}")
+        assert r.status_code == 200
+        assert r.headers["content-type"].startswith("text/html")
+        assert f'<html lang="{lang}"' in r.text
+        embedded = re.search(r'<script type="application/json" id="gfl-catalogue">(.*?)</script>', r.text)
+        meta = client.get("/api/meta").json()
+        assert json.loads(embedded.group(1)) == {k: meta[k] for k in ("models", "fields")}
+        for name in ("models", "train_models"):
+            boxes = re.findall(rf'<input type="checkbox" name="{name}" value="([^"]+)">', r.text)
+            assert boxes == list(MODELS), name
+        assert r.text.count('<span class="hint">γ = 1/4</span>') == 2  # sigmoid, in both tabs
+        for module in ("js/main.js", "css/page.css"):
+            assert f"/{module}" in r.text
 
 
 def test_plotly_is_served_locally(client):
@@ -241,8 +257,8 @@ def test_run_shape_every_cell(client, kind):
     T, B, D, O = KIND_SIZES[kind]
     body = {**KIND_REQUESTS[kind], "models": ALL_MODELS, "hidden_size": H, "include": INCLUDE_ALL}
     result = post_json(client, body)
-    assert len(result["models"]) == len(CELLS)
-    for m, key in zip(result["models"], CELLS, strict=True):
+    assert len(result["models"]) == len(MODELS)
+    for m, key in zip(result["models"], MODELS, strict=True):
         check_model(m, key, T, D, O, set(INCLUDE_ALL))
     assert shape(result["inputs"]) == (T, B, D)
     assert shape(result["targets"]) == (T, B, O)
@@ -254,7 +270,7 @@ def test_run_shape_every_cell(client, kind):
 def test_run_shape_per_include(client, include):
     body = {**KIND_REQUESTS["gaussian"], "models": ALL_MODELS, "hidden_size": H, "include": include}
     result = post_json(client, body)
-    for m, key in zip(result["models"], CELLS, strict=True):
+    for m, key in zip(result["models"], MODELS, strict=True):
         check_model(m, key, 7, 3, 2, set(include))
     assert ("inputs" in result) == ("params" in include)
     assert ("targets" in result) == ("params" in include)
@@ -263,13 +279,13 @@ def test_run_shape_per_include(client, include):
 def test_default_include(client):
     result = post_json(client, {"models": ALL_MODELS, "seq_len": 6, "hidden_size": H})
     assert result["config"]["include"] == ["hidden", "grads", "jacobian"]
-    for m, key in zip(result["models"], CELLS, strict=True):
+    for m, key in zip(result["models"], MODELS, strict=True):
         check_model(m, key, 6, 4, 1, {"hidden", "grads", "jacobian"})
 
 
-@pytest.mark.parametrize("key", list(CELLS))
+@pytest.mark.parametrize("key", list(MODELS))
 def test_smallest_run(client, key):
-    body = {"models": [CELLS[key]], "seq_len": 1, "hidden_size": 1, "input_size": 1,
+    body = {"models": [MODELS[key]], "seq_len": 1, "hidden_size": 1, "input_size": 1,
             "include": INCLUDE_ALL}
     check_model(post_json(client, body)["models"][0], key, 1, 1, 1, set(INCLUDE_ALL), H=1)
 
@@ -776,11 +792,11 @@ def test_jacobian_over_the_default_budget(client):
     check_error(client.post("/api/runs", json=body), ["jacobian", "jacobian_work_units_max"], statuses=(422,))
 
 
-@pytest.mark.parametrize("key", list(CELLS))
+@pytest.mark.parametrize("key", list(MODELS))
 def test_maximum_sizes_are_refused_by_the_budget(client, key):
     """Over the work budget is a 422, never a 500 or a hang: probe every cell at the maximum
     sizes (the budget refuses them before any work starts)."""
-    body = {"models": [CELLS[key]] * 8, "seq_len": 2000, "hidden_size": 256, "input_size": 64,
+    body = {"models": [MODELS[key]] * 8, "seq_len": 2000, "hidden_size": 256, "input_size": 64,
             "batch_size": 256}
     check_error(client.post("/api/runs", json=body), ["work_units_max"], statuses=(422,))
 

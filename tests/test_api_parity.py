@@ -10,6 +10,7 @@ retain_grad on every h_t, so h_t.grad is the total derivative ∂L/∂h_t of the
 
 import numpy as np
 import pytest
+from contract import MODELS
 from fastapi.testclient import TestClient
 from sse import loads_strict
 
@@ -18,13 +19,6 @@ from app.settings import Settings
 
 pytestmark = pytest.mark.torch
 
-MODELS = {
-    "rnn-sigmoid": {"cell": "rnn", "activation": "sigmoid"},
-    "rnn-tanh": {"cell": "rnn", "activation": "tanh"},
-    "rnn-relu": {"cell": "rnn", "activation": "relu"},
-    "lstm": {"cell": "lstm"},
-    "gru": {"cell": "gru"},
-}
 SIZES = {"seq_len": 12, "hidden_size": 5, "input_size": 3, "output_size": 2}
 CASES = {
     "B1-last": {**SIZES, "batch_size": 1},

@@ -5,6 +5,7 @@ for the same request" — compared with ==, not approximately."""
 from itertools import pairwise
 
 import pytest
+from contract import INCLUDE_EVERYTHING, MODELS
 from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -12,15 +13,6 @@ from sse import Event, SSEParser, loads_strict, parse
 
 from app.main import create_app
 from app.settings import Settings
-
-CELLS = {
-    "rnn-sigmoid": {"cell": "rnn", "activation": "sigmoid"},
-    "rnn-tanh": {"cell": "rnn", "activation": "tanh"},
-    "rnn-relu": {"cell": "rnn", "activation": "relu"},
-    "lstm": {"cell": "lstm"},
-    "gru": {"cell": "gru"},
-}
-INCLUDE_EVERYTHING = ["hidden", "cell_state", "gates", "grads", "jacobian", "params", "preactivation"]
 
 
 @pytest.fixture(scope="module")
@@ -151,15 +143,15 @@ SMALL = {"seq_len": 9, "hidden_size": 4, "input_size": 3, "output_size": 2, "bat
 
 
 @pytest.mark.parametrize("loss_at", ["last", "all"])
-@pytest.mark.parametrize("key", list(CELLS))
+@pytest.mark.parametrize("key", list(MODELS))
 def test_stream_equals_batch_per_cell(client, key, loss_at):
-    body = {**SMALL, "models": [CELLS[key]], "loss": {"at": loss_at}, "include": INCLUDE_EVERYTHING}
+    body = {**SMALL, "models": [MODELS[key]], "loss": {"at": loss_at}, "include": INCLUDE_EVERYTHING}
     check_stream_equals_batch(client, body)
 
 
 @pytest.mark.parametrize("loss_at", ["last", "all"])
 def test_stream_equals_batch_all_cells_interleaved(client, loss_at):
-    body = {**SMALL, "models": list(CELLS.values()), "loss": {"at": loss_at},
+    body = {**SMALL, "models": list(MODELS.values()), "loss": {"at": loss_at},
             "include": INCLUDE_EVERYTHING}
     check_stream_equals_batch(client, body)
 
@@ -176,7 +168,7 @@ KINDS = {
 
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_stream_equals_batch_every_input_kind(client, kind):
-    body = {**KINDS[kind], "models": list(CELLS.values()), "hidden_size": 3, "include": INCLUDE_EVERYTHING}
+    body = {**KINDS[kind], "models": list(MODELS.values()), "hidden_size": 3, "include": INCLUDE_EVERYTHING}
     _, result = check_stream_equals_batch(client, body)
     assert result["config"]["input"]["kind"] == kind
 
@@ -188,7 +180,7 @@ def test_stream_with_default_request(client):
 
 def test_stream_with_only_grad_norm(client):
     """With include [] the frames still carry t and grad_norm, and the summary its numbers."""
-    body = {**SMALL, "models": list(CELLS.values()), "include": []}
+    body = {**SMALL, "models": list(MODELS.values()), "include": []}
     events, _ = check_stream_equals_batch(client, body)
     forward = [e.data for e in events if e.event == "forward"]
     assert all(set(d) == {"model", "t"} for d in forward)
@@ -225,7 +217,7 @@ def test_exploding_stream_equals_batch(client):
 # --- property: stream equals batch, same seed same numbers --------------------------------------
 
 request = st.fixed_dictionaries({
-    "models": st.lists(st.sampled_from(list(CELLS.values())), min_size=1, max_size=3),
+    "models": st.lists(st.sampled_from(list(MODELS.values())), min_size=1, max_size=3),
     "seq_len": st.integers(2, 12),
     "hidden_size": st.integers(1, 6),
     "batch_size": st.integers(1, 3),

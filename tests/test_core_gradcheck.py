@@ -97,14 +97,14 @@ def full_sweep(cell, P, X, targets, loss_at, state0, loss="mse"):
     ∂L/∂h_0), plus ∂L/∂s_t through the steps after t only (for t = T..1, d_state just before
     step t goes back). Only the documented return values are read, not the sweep's storage."""
     B = X.shape[1]
-    sweep = Sweep(cell, P, X, targets, loss_at, state0=state0, loss=loss)
+    sweep = Sweep(cell, P, X, targets, loss_at, state0=state0, loss_kind=loss)
     s0 = state0 if state0 is not None else cell.zero_state(B, H)
     states = [[np.array(s)] for s in s0]
     for t in range(1, T + 1):
         state, _ = sweep.forward_step(t)
         for store, s in zip(states, state, strict=True):
             store.append(np.array(s))
-    sweep.loss()
+    sweep.compute_loss()
     dH = np.zeros((T + 1, B, H))
     later = {}
     for t in range(T, 0, -1):
@@ -120,7 +120,7 @@ def check_against_differences(cell, P, X, targets, loss_at, state0, loss):
     def f():
         return tail_loss(cell, P, X, targets, loss_at, loss, 0, state0)
 
-    assert sweep.loss_value == pytest.approx(f(), rel=1e-13)
+    assert sweep.loss == pytest.approx(f(), rel=1e-13)
     grads = sweep.param_grads()
     assert set(grads) == set(P)
     for name in P:
@@ -130,7 +130,7 @@ def check_against_differences(cell, P, X, targets, loss_at, state0, loss):
         num = numeric_grad(f, state0[k])
         assert rel_err(sweep.d_state[k], num) < RTOL, f"{name}_0"
     _, _, composed_grads, composed_d_state = composed_bptt(cell, P, X, targets, loss_at,
-                                                          state0=state0, loss=loss)
+                                                          state0=state0, loss_kind=loss)
     for name in P:
         assert rel_err(composed_grads[name], numeric_grad(f, P[name])) < RTOL, name
     for k in range(len(cell.state_names)):
@@ -186,9 +186,9 @@ def test_fused_sweep_equals_composed_steps(cell_name, activation, loss_at, B, wi
     state0 = state0 if with_state0 else None
     sweep, _, fused_dH, _ = full_sweep(cell, P, X, targets, loss_at, state0)
     loss, dH, grads, d_state = composed_bptt(cell, P, X, targets, loss_at, state0=state0)
-    assert sweep.loss_value == pytest.approx(loss, rel=FUSED_RTOL)
+    assert sweep.loss == pytest.approx(loss, rel=FUSED_RTOL)
     assert rel_err(fused_dH[1:], dH) < FUSED_RTOL
-    np.testing.assert_allclose(sweep.grad_norm[1:], np.linalg.norm(dH.reshape(T, -1), axis=1),
+    np.testing.assert_allclose(sweep.grad_norms(), np.linalg.norm(dH.reshape(T, -1), axis=1),
                                rtol=FUSED_RTOL)
     fused_grads = sweep.param_grads()
     assert set(fused_grads) == set(grads) == set(P)
@@ -204,8 +204,8 @@ def test_fused_sweep_equals_composed_steps(cell_name, activation, loss_at, B, wi
 def test_fused_sweep_equals_composed_steps_cross_entropy(cell_name, activation, loss_at):
     cell, P, X, targets, state0 = problem(cell_name, activation, 3, seed=15, loss="xent")
     sweep, _, fused_dH, _ = full_sweep(cell, P, X, targets, loss_at, state0, "xent")
-    loss, dH, grads, d_state = composed_bptt(cell, P, X, targets, loss_at, state0=state0, loss="xent")
-    assert sweep.loss_value == pytest.approx(loss, rel=FUSED_RTOL)
+    loss, dH, grads, d_state = composed_bptt(cell, P, X, targets, loss_at, state0=state0, loss_kind="xent")
+    assert sweep.loss == pytest.approx(loss, rel=FUSED_RTOL)
     assert rel_err(fused_dH[1:], dH) < FUSED_RTOL
     for k in range(len(cell.state_names)):
         assert rel_err(sweep.d_state[k], d_state[k]) < FUSED_RTOL

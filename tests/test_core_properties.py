@@ -50,11 +50,7 @@ def test_jacobian_norm_never_exceeds_the_pascanu_bound(activation, H, T, sigma_m
 
 def _sweep(cell, P, X, Y, overlap):
     sweep = Sweep(cell, P, X, Y, "all", overlap=overlap)
-    for t in range(1, len(X) + 1):
-        sweep.forward_step(t)
-    sweep.loss()
-    for t in range(len(X), 0, -1):
-        sweep.backward_step(t)
+    sweep.run()
     return sweep
 
 
@@ -167,7 +163,7 @@ def test_fused_sweep_equals_composed_steps(case, H, D, T, B, loss_at, bias_std, 
     sweep = Sweep(cell, P, X, Y, loss_at, state0=state0)
     for t in range(1, T + 1):
         sweep.forward_step(t)
-    loss = sweep.loss()
+    loss = sweep.compute_loss()
     dH = np.zeros((T, B, H))
     for t in range(T, 0, -1):
         dH[t - 1] = sweep.backward_step(t)
@@ -199,13 +195,13 @@ def test_stream_carries_the_numbers_of_a_direct_sweep(H, T, B, loss_at, seed):
     for m, cell, P in zip(result.models, cells, params, strict=True):
         sweep = Sweep(cell, P, X, Y, loss_at, jacobian=True)
         hidden = np.stack([sweep.forward_step(t)[0][0][0] for t in range(1, T + 1)])
-        loss = sweep.loss()
+        loss = sweep.compute_loss()
         grads = np.stack([sweep.backward_step(t)[0] for t in range(T, 0, -1)])[::-1]
         assert m.loss == loss
         np.testing.assert_array_equal(m.hidden, hidden)
         np.testing.assert_array_equal(m.grads, grads)
-        np.testing.assert_array_equal(m.grad_norm, sweep.grad_norm[1:])
-        np.testing.assert_array_equal(m.jacobian_norm, sweep.jacobian_norm[1:])
+        np.testing.assert_array_equal(m.grad_norm, sweep.grad_norms())
+        np.testing.assert_array_equal(m.jacobian_norm, sweep.jacobian_norms())
         for name, g in sweep.param_grads().items():
             np.testing.assert_array_equal(m.param_grads[name], g)
             assert m.param_grad_norm[name] == pytest.approx(np.linalg.norm(g), rel=1e-14)

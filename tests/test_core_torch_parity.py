@@ -51,7 +51,7 @@ def run_sweep(cell, P, X, Y, loss_at, jacobian=False, state0=None):
         state, _ = sweep.forward_step(t)
         for store, s in zip(states, state, strict=True):
             store.append(np.array(s))
-    sweep.loss()
+    sweep.compute_loss()
     dH = np.zeros((T + 1, B, H))
     for t in range(T, 0, -1):
         dH[t] = sweep.backward_step(t)
@@ -121,11 +121,11 @@ def test_matches_torch_autograd_step_by_step(torch, cell, activation, loss_at, B
     loss = torch_loss(torch, hs, Pt["W_hy"], Pt["b_y"], Y, loss_at)
     loss.backward()
 
-    assert sweep.loss_value == pytest.approx(loss.item(), rel=RTOL)
+    assert sweep.loss == pytest.approx(loss.item(), rel=RTOL)
     torch_dH = np.stack([h.grad.numpy() for h in hs])
     assert rel_err(dH[1:], torch_dH) < RTOL
     torch_norms = np.linalg.norm(torch_dH.reshape(T, -1), axis=1)
-    np.testing.assert_allclose(sweep.grad_norm[1:], torch_norms, rtol=RTOL, atol=0)
+    np.testing.assert_allclose(sweep.grad_norms(), torch_norms, rtol=RTOL, atol=0)
     grads = sweep.param_grads()
     for name in P:
         assert rel_err(grads[name], Pt[name].grad.numpy()) < RTOL, name
@@ -175,7 +175,7 @@ def test_matches_torch_nn_modules(torch, cell, activation, loss_at, B):
     loss.backward()
 
     assert rel_err(states[0][1:], out.detach().numpy()) < RTOL
-    assert sweep.loss_value == pytest.approx(loss.item(), rel=RTOL)
+    assert sweep.loss == pytest.approx(loss.item(), rel=RTOL)
     grads = sweep.param_grads()
     assert rel_err(grads[c.x_weight], m.weight_ih_l0.grad.numpy().T) < RTOL
     assert rel_err(grads[c.h_weight], m.weight_hh_l0.grad.numpy().T) < RTOL
@@ -221,7 +221,7 @@ def test_jacobian_norm_matches_torch_jacobian(torch, cell, activation, loss_at):
         J = torch.autograd.functional.jacobian(f, torch.from_numpy(item0_state(states, t))).numpy()
         expected[t - 1] = np.linalg.svd(J, compute_uv=False)[0]
     assert expected[-1] == pytest.approx(1.0)  # ∂s_T/∂s_T = I
-    np.testing.assert_allclose(sweep.jacobian_norm[1:], expected, rtol=JAC_RTOL, atol=0)
+    np.testing.assert_allclose(sweep.jacobian_norms(), expected, rtol=JAC_RTOL, atol=0)
 
 
 def product_jacobian_norms(torch, cell, activation, P, X, states) -> np.ndarray:
@@ -247,7 +247,7 @@ def test_jacobian_norm_of_a_long_product(torch, cell, activation):
     c, P, X, Y = make_run(cell, activation, T=60, H=4, B=2, seed=8)
     sweep, states, _ = run_sweep(c, P, X, Y, "last", jacobian=True)
     expected = product_jacobian_norms(torch, cell, activation, P, X, states)
-    np.testing.assert_allclose(sweep.jacobian_norm[1:], expected, rtol=JAC_RTOL, atol=0)
+    np.testing.assert_allclose(sweep.jacobian_norms(), expected, rtol=JAC_RTOL, atol=0)
     if cell == "rnn":
         assert expected[0] < 1e-25  # the normalisation was needed to get here
 
@@ -266,4 +266,4 @@ def test_jacobian_norm_on_the_impulse_memory_probe(torch, cell, activation, sche
     cells, params, X, Y = build(spec)
     sweep, states, _ = run_sweep(cells[0], params[0], X, Y, "last", jacobian=True)
     expected = product_jacobian_norms(torch, cell, activation, params[0], X, states)
-    np.testing.assert_allclose(sweep.jacobian_norm[1:], expected, rtol=JAC_RTOL, atol=0)
+    np.testing.assert_allclose(sweep.jacobian_norms(), expected, rtol=JAC_RTOL, atol=0)

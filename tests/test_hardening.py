@@ -73,7 +73,7 @@ def test_the_api_docs_are_served_offline_under_the_same_policy(client):
 
 def test_versioned_assets_are_cached_for_a_year_and_plain_ones_revalidated(client):
     prefix = static_prefix(client)
-    for path in (f"{prefix}/js/main.js", f"{prefix}/css/page.css", f"{prefix}/js/charts.js"):
+    for path in (f"{prefix}/js/main.js", f"{prefix}/css/page.css", f"{prefix}/js/i18n.js"):
         r = client.get(path)
         assert r.status_code == 200, path
         assert r.headers["cache-control"] == "public, max-age=31536000, immutable"
@@ -104,9 +104,9 @@ def test_static_files_are_compressed_once_and_revalidation_still_works(client):
     again = client.get("/vendor/plotly.min.js", headers={"accept-encoding": "gzip"})
     assert first.content == again.content and len(first.content) > 1_000_000
     assert int(first.headers["content-length"]) < 2_000_000  # compressed on the wire
-    asset = client.get("/static/js/charts.js", headers={"accept-encoding": "gzip"})
+    asset = client.get("/static/js/main.js", headers={"accept-encoding": "gzip"})
     assert asset.headers["content-encoding"] == "gzip"
-    r = client.get("/static/js/charts.js", headers={"accept-encoding": "gzip",
+    r = client.get("/static/js/main.js", headers={"accept-encoding": "gzip",
                                                     "if-none-match": asset.headers["etag"]})
     assert r.status_code == 304 and not r.content
 

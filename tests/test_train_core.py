@@ -296,12 +296,8 @@ def numeric_grad(f, a: np.ndarray) -> np.ndarray:
 
 
 def sweep_grads(cell, P, X, targets, loss_at, loss, scale):
-    sw = Sweep(cell, P, X, targets, loss_at, loss=loss, loss_scale=scale)
-    for t in range(1, X.shape[0] + 1):
-        sw.forward_step(t)
-    value = sw.loss()
-    for t in range(X.shape[0], 0, -1):
-        sw.backward_step(t)
+    sw = Sweep(cell, P, X, targets, loss_at, loss_kind=loss, loss_scale=scale)
+    value = sw.run()
     return sw, value, sw.param_grads()
 
 
@@ -353,7 +349,7 @@ def test_cross_entropy_matches_torch_on_the_same_logits(torch, cell_name, activa
     cell, P, X, classes = xent_problem(cell_name, activation, B=4)
     sw, value, _ = sweep_grads(cell, P, X, classes, loss_at, "xent", scale)
     S = [T - 1] if loss_at == "last" else list(range(T))
-    logits = torch.tensor(sw.Y[S], dtype=torch.float64, requires_grad=True)
+    logits = torch.tensor(sw.outputs()[S], dtype=torch.float64, requires_grad=True)
     target = torch.tensor(classes[S], dtype=torch.long)
     ref = torch.nn.functional.cross_entropy(logits.reshape(-1, K), target.reshape(-1), reduction="sum")
     ref = ref * (1.0 / 4 if scale is None else scale)
@@ -688,15 +684,15 @@ def test_the_first_step_is_the_documented_computation(task, seq_len):
                         np.random.default_rng([seed, CELL_STREAMS[m.cell]]))
         sw, value, g = sweep_grads(cell, P, X, targets, t_task.loss_at, t_task.loss, t_task.loss_scale(B))
         if task == "adding":
-            expected = np.mean((sw.Y[-1, :, 0] - targets[-1, :, 0]) ** 2)
+            expected = np.mean((sw.outputs()[-1, :, 0] - targets[-1, :, 0]) ** 2)
         elif task == "copy":
-            expected = np.mean(cross_entropy(sw.Y, targets))
+            expected = np.mean(cross_entropy(sw.outputs(), targets))
         else:
-            expected = np.mean(cross_entropy(sw.Y[-1], targets[-1]))
+            expected = np.mean(cross_entropy(sw.outputs()[-1], targets[-1]))
         (progress,) = [f for f in frames if isinstance(f, Progress) and f.model == k]
         assert progress.loss == pytest.approx(expected, rel=1e-12)
         assert progress.loss == value
-        np.testing.assert_array_equal(progress.grad_norm, sw.grad_norm[start.profile_t])
+        np.testing.assert_array_equal(progress.grad_norm, sw.grad_norms()[start.profile_t - 1])
         assert progress.grad_norm_total == pytest.approx(global_norm(g), rel=1e-14)
         assert progress.clipped == (global_norm(g) > 1e-6)
 
@@ -723,7 +719,7 @@ def test_evaluation_scores_the_held_out_set(task):
     sw, _, _ = sweep_grads(cell, P, X, targets, t_task.loss_at, t_task.loss, None)
     assert evaluation.metric == t_task.metric
     assert evaluation.baseline == t_task.metric_baseline
-    assert evaluation.value == pytest.approx(t_task.score(sw.Y, targets), rel=1e-12)
+    assert evaluation.value == pytest.approx(t_task.score(sw.outputs(), targets), rel=1e-12)
 
 
 @pytest.mark.parametrize(("steps", "eval_every", "eval_steps"), [

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.routers.runs import ERRORS
+from app.errors import ERROR_DOCS
 from app.serialize import JSONResponse
 from core import teaching
 
@@ -13,7 +13,7 @@ router = APIRouter(prefix="/api/explain", tags=["explain"])
 ZIGZAG_ACTIVATIONS = ("sigmoid", "tanh")
 
 
-@router.get("/zigzag", response_class=JSONResponse, responses={422: ERRORS[422]})
+@router.get("/zigzag", response_class=JSONResponse, responses={422: ERROR_DOCS[422]})
 def zigzag(
     steps: Annotated[int, Query(ge=1, le=2000, description="SGD steps, one sample each")] = 150,
     lr: Annotated[float, Query(gt=0, le=10, allow_inf_nan=False, description="learning rate")] = 0.5,

@@ -3,6 +3,8 @@
 from fastapi import APIRouter, Request
 
 from app import __version__
+from app.catalogue import catalogue
+from app.fields import INCLUDE
 from app.resolve import resolve_run
 from app.schemas import RunRequest, TrainRequest
 from app.settings import Settings
@@ -23,7 +25,8 @@ async def healthz() -> dict:
 
 @router.get("/api/meta")
 async def meta(request: Request) -> dict:
-    """Cells, activations (with γ = sup φ'), input kinds, init schemes, limits, defaults."""
+    """Cells, activations (with γ = sup φ'), the model catalogue, the fields of an answer, input
+    kinds, init schemes, limits, defaults."""
     settings = request.app.state.settings
     return {
         "version": __version__,
@@ -31,7 +34,8 @@ async def meta(request: Request) -> dict:
         "activations": [{"name": a.name, "gamma": a.gamma} for a in ACTIVATIONS.values()],
         "input_kinds": list(INPUT_KINDS),
         "init_schemes": list(INIT_SCHEMES),
-        "include": ["hidden", "cell_state", "gates", "grads", "jacobian", "params", "preactivation"],
+        "include": list(INCLUDE),
+        **catalogue(),  # "models" (key, label, γ, gates) and "fields" (which include, cells, event)
         "limits": settings.limits(),
         # the request {} with every default filled in (resolved against the stock limits, so
         # that the defaults show even where an operator set tighter ones)

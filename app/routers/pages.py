@@ -9,6 +9,8 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
 from app import i18n
+from app.catalogue import catalogue_json
+from core.catalogue import MODEL_KINDS
 
 router = APIRouter(tags=["pages"])
 
@@ -26,6 +28,8 @@ def index(request: Request):
         "languages": i18n.LANGUAGES,
         "t": i18n.translator(lang),
         "messages": i18n.messages_json(lang),
+        "catalogue": catalogue_json(),
+        "page_models": [k for k in MODEL_KINDS if k.page],
     }, headers={"Vary": "Accept-Language"})
 
 

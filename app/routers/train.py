@@ -1,15 +1,13 @@
 """POST /api/train/stream: train models on a long-range task, progress as Server-Sent Events."""
 
-from fastapi import APIRouter, Body, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.sse import EventSourceResponse
 
-from app.limits import slot
-from app.resolve import resolve_train
-from app.routers.runs import STREAM_ERRORS
-from app.schemas import TRAIN_EXAMPLES, TrainRequest
+from app.dependencies import TRAIN_SLOT, ResolvedTrain
+from app.errors import STREAM_ERROR_DOCS
 from app.serialize import EventEncoder, EventStream, encode_train, sse_doc
 from app.streaming import bounded, sse_chunks
-from core.train import TrainSpec, train
+from core.train import train
 
 router = APIRouter(prefix="/api", tags=["train"])
 
@@ -19,26 +17,16 @@ SSE_DOC = sse_doc(
 )
 
 
-def train_request(
-    request: Request,
-    body: TrainRequest = Body(default_factory=TrainRequest, openapi_examples=TRAIN_EXAMPLES),
-) -> tuple[TrainSpec, dict]:
-    return resolve_train(body, request.app.state.settings)
-
-
-train_slot = slot("train_limiter")
-
-
-@router.post("/train/stream", responses={**SSE_DOC, **STREAM_ERRORS}, response_class=EventStream,
-             dependencies=[Depends(train_slot)])
-async def stream_train(request: Request, resolved: tuple[TrainSpec, dict] = Depends(train_request)):
+@router.post("/train/stream", responses={**SSE_DOC, **STREAM_ERROR_DOCS}, response_class=EventStream,
+             dependencies=[TRAIN_SLOT])
+async def stream_train(request: Request, resolved: ResolvedTrain):
     """Train every model on the same batches; a client that disconnects stops the training."""
-    spec, config = resolved
     encoder = EventEncoder()
     settings = request.app.state.settings
-    frames = bounded(train(spec), settings.train_seconds_max, "train_seconds_max", request.app.state.draining)
+    frames = bounded(train(resolved.spec), settings.train_seconds_max, "train_seconds_max",
+                     request.app.state.draining)
     chunks = sse_chunks(
-        encode_train(frames, config, encoder),
+        encode_train(frames, resolved.config, encoder),
         on_error=lambda detail: encoder("error", {"detail": detail}),
     )
     return EventSourceResponse(chunks)

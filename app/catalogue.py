@@ -1,0 +1,35 @@
+"""What the page and /api/meta learn of the core's tables: the models (key, label, γ, gates)
+and the fields of a run's answer — one object, served as JSON and embedded in the page."""
+
+import json
+from fractions import Fraction
+from functools import lru_cache
+
+from markupsafe import Markup
+
+from app import fields
+from core import catalogue as core_catalogue
+
+
+def gamma_label(gamma: float) -> str:
+    """γ as the page writes it: "1/4", "1"."""
+    return str(Fraction(gamma).limit_denominator(64))
+
+
+def catalogue() -> dict:
+    models = [{**m, "gamma_label": None if m["gamma"] is None else gamma_label(m["gamma"])}
+              for m in core_catalogue.as_dicts()]
+    return {"models": models, "fields": fields.as_dicts()}
+
+
+def script_json(obj) -> Markup:
+    """`obj` as JSON to embed in a <script type="application/json">: not ASCII-escaped (Korean
+    stays one character per character), but with <, > and & escaped so the text can never
+    close the element."""
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+@lru_cache(maxsize=1)
+def catalogue_json() -> Markup:
+    return script_json(catalogue())
