@@ -1,5 +1,6 @@
 """Helpers for the browser tests: an offline page that records what went wrong, and probes
-that read what the charts actually drew (Plotly's calcdata, not the page's own arrays)."""
+that read what the charts actually drew (the figures handed to Plotly, not the page's own
+arrays)."""
 
 import time
 from dataclasses import dataclass, field
@@ -88,53 +89,56 @@ def position(page) -> dict:
         return {p: Number(d.p), phase: d.phase, t: Number(d.t)}; }""")
 
 
-# What each chart drew: line lengths from the figure, heatmap columns from Plotly's calcdata.
+# What each chart drew, read from Plotly's public figure (gd.data, gd.layout): every trace the
+# views draw names what it is in its `meta` ({kind, model, …}; static/js/views/common.js), so
+# the probe finds traces by identity rather than by their (translated) names.
 PROBE = r"""
 () => {
   const drawn = (v) => v !== null && v !== undefined && !Number.isNaN(v);
+  const of = (el, kind) => (el.data || []).filter((d) => d.meta?.kind === kind);
   const flow = document.getElementById('chart-flow');
-  const lines = (flow.data || []).filter((d) => d.mode === 'lines' && d.showlegend !== false)
-    .map((d) => ({ name: d.name, n: d.x.length, y: d.y }));
-  const byName = (suffix) => (flow.data || []).filter((d) => d.name.endsWith(suffix))
-    .map((d) => ({ name: d.name, n: d.x.length }));
-  // the markers for values a log axis cannot draw: "<model>: overflow" / "<model>: underflow"
+  const label = Object.fromEntries(of(flow, 'line').map((d) => [d.meta.model, d.name]));
+  const lines = of(flow, 'line').map((d) => ({ name: d.name, n: d.x.length, y: Array.from(d.y) }));
+  const bounds = of(flow, 'bound').map((d) => ({ name: d.name, n: d.x.length }));
+  // the values a log axis cannot draw: "<model's label>: overflow" / "<model's label>: underflow"
   const marks = {};
-  const m = (flow.data || []).find((d) => d.name === 'not drawable on a log axis');
-  (m ? m.text : []).forEach((text, k) => {
-    const key = `${text.split('<br>')[0]}: ${m.marker.symbol[k].startsWith('x') ? 'overflow' : 'underflow'}`;
-    marks[key] = (marks[key] || 0) + 1;
-  });
+  for (const d of of(flow, 'marks')) {
+    d.customdata.forEach((c, k) => {
+      const key = `${label[c.model]}: ${d.marker.symbol[k].startsWith('x') ? 'overflow' : 'underflow'}`;
+      marks[key] = (marks[key] || 0) + 1;
+    });
+  }
   const heat = (id) => [...document.querySelectorAll(`#${id} .heat-chart`)].map((el) => {
-    const z = el.calcdata?.[0]?.[0]?.z || [];
+    const z = of(el, 'values')[0]?.z || [];
     const cols = z.length ? z[0].length : 0;
     let filled = 0;
     for (let k = 0; k < cols; k++) if (z.some((row) => drawn(row[k]))) filled += 1;
-    const special = el.calcdata?.[1]?.[0]?.z;
+    const special = of(el, 'special')[0];
     let specialCols = 0;
-    if (el._fullData?.[1]?.visible === true && special) {
-      for (let k = 0; k < special[0].length; k++) if (special.some((row) => drawn(row[k]))) specialCols += 1;
+    if (special?.visible === true) {
+      const rows = special.z;
+      for (let k = 0; k < rows[0].length; k++) if (rows.some((row) => drawn(row[k]))) specialCols += 1;
     }
     return { units: z.length, cols, filled, specialCols,
       label: el.parentElement.querySelector('.heat-label').textContent };
   });
   const gates = [...document.querySelectorAll('#gates-charts .js-plotly-plot')].map((el) =>
-    el.data.map((d) => ({ name: d.name, n: d.x.length })));
+    of(el, 'gate').map((d) => ({ name: d.name, n: d.x.length })));
   const path = document.getElementById('chart-path');
   const why = document.getElementById('chart-why');
   return {
-    yType: flow._fullLayout?.yaxis?.type,
-    yTitle: flow._fullLayout?.yaxis?.title?.text,
-    xTitle: flow._fullLayout?.xaxis?.title?.text,
-    paper: flow._fullLayout?.paper_bgcolor,
+    yType: flow.layout?.yaxis?.type,
+    yTitle: flow.layout?.yaxis?.title?.text,
+    xTitle: flow.layout?.xaxis?.title?.text,
+    paper: flow.layout?.paper_bgcolor,
     lines,
-    bounds: byName(': bound'),
+    bounds,
     marks,
     hidden: heat('chart-hidden'),
     grads: heat('chart-grads'),
     gates,
-    path: path.data ? path.data.map((d) => ({ name: d.name, n: d.x.length })) : [],
-    bars: (why.data || []).filter((d) => d.type === 'bar')
-      .map((d) => ({ name: d.name, mass: d.y.reduce((a, b) => a + b, 0) * 0.25 })),
+    path: of(path, 'path').map((d) => ({ name: d.name, n: d.x.length })),
+    bars: of(why, 'density').map((d) => ({ name: d.name, mass: d.y.reduce((a, b) => a + b, 0) * 0.25 })),
     cards: [...document.querySelectorAll('#model-cards .model-card')].map((c) => ({
       model: c.dataset.model, final: c.classList.contains('is-final'), text: c.textContent })),
     headline: document.getElementById('headline').textContent,

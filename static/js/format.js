@@ -1,5 +1,5 @@
-// Number formatting shared by the charts, the summary cards and the status line. The digits
-// are the same in every language; the few words (“not finite”, “5 steps”) come from i18n.js.
+// Number formatting shared by the charts, the summary cards, the Train tab and the status line.
+// The digits are the same in every language; the few words (“not finite”, “5 steps”) come from i18n.js.
 
 import { t } from "./i18n.js";
 
@@ -56,4 +56,18 @@ export function rich(text) {
   }
   out.push(text.slice(last));
   return out.filter((n) => n !== "");
+}
+
+/** The number of a held-out metric: "0.0003" (MSE) / "99.2 %" (accuracy) */
+export function metricValue(metric, value) {
+  if (value === null || value === undefined) return "—";
+  if (metric === "mse") return fmt(value, 3);
+  return t("train.percent", { value: Number((100 * value).toFixed(1)) });
+}
+
+/** The metric with its name: "MSE 0.0003" / "accuracy 99.2 %" */
+export function metricText(metric, value) {
+  if (value === null || value === undefined) return "—";
+  const key = metric === "mse" ? "train.metric.mse" : "train.metric.accuracy";
+  return t(key, { value: metricValue(metric, value) });
 }

@@ -4,40 +4,27 @@
 // language or the theme changes. The 2-D zig-zag comes from GET /api/explain/zigzag (computed by
 // the server, like everything else on the page).
 
+import { MODELS, gammaLabel, modelKey } from "./catalogue.js";
 import { fmt, pow10, superscript } from "./format.js";
+import {
+  PHI, activeShare, boundBack, gateProduct, isFinitePositive, logRange, meanLog10, meanOfFinite, positiveOrNull,
+  regime, relativeToLast, sigmoid,
+} from "./gradient-math.js";
 import { language, onLanguage, t } from "./i18n.js";
 import { axis, baseLayout, config } from "./plot-style.js";
 import { onRun } from "./run-events.js";
 import { onThemeChange, readTheme } from "./theme.js";
-import { modelKey } from "./url-state.js";
 
-const GAMMA = { sigmoid: 0.25, tanh: 1, relu: 1 };
 const $ = (selector) => document.querySelector(selector);
-const sigmoid = (x) => 1 / (1 + Math.exp(-x));
-const dphi = { // φ'(z) from the pre-activation z
-  sigmoid: (z) => sigmoid(z) * (1 - sigmoid(z)),
-  tanh: (z) => 1 - Math.tanh(z) ** 2,
-  relu: (z) => (z > 0 ? 1 : 0),
-};
 const FORGET_BIASES = [0, 1, 3];
 const HIGHWAY_STEPS = 100;
 
-const finitePositive = (v) => typeof v === "number" && Number.isFinite(v) && v > 0;
+/** The catalogue's entry of the RNN with this activation (its key, its γ). */
+const rnn = (activation) => MODELS[modelKey({ cell: "rnn", activation })];
 
 /** A label for the activation's model in the current language ("the sigmoid RNN"). */
 function rnnName(activation) {
   return t("learn.rnn_name", { activation });
-}
-
-/** Log-axis range [lo, hi] (log10) around the positive finite values, with a little room. */
-function logRange(values, { include = [] } = {}) {
-  const logs = [...values, ...include].filter(finitePositive).map(Math.log10);
-  if (!logs.length) return [-1, 1];
-  let lo = Math.min(...logs);
-  let hi = Math.max(...logs);
-  if (hi - lo < 1) { lo -= 0.5; hi += 0.5; }
-  const pad = 0.04 * (hi - lo);
-  return [lo - pad, hi + pad];
 }
 
 export class Explainers {
@@ -150,36 +137,36 @@ export class Explainers {
     const xs = Array.from({ length: 241 }, (_, k) => -6 + k * 0.05);
     const th = this.theme;
     const traces = [
-      { x: xs, y: xs.map(dphi.sigmoid), name: t("learn.ceiling.trace_sigmoid"), mode: "lines",
-        line: { color: this.colour("rnn-sigmoid"), width: 2.5 } },
-      { x: xs, y: xs.map(dphi.tanh), name: t("learn.ceiling.trace_tanh"), mode: "lines",
-        line: { color: this.colour("rnn-tanh"), width: 5, dash: "solid" }, opacity: 0.45 },
-      { x: xs, y: xs.map((x) => 4 * dphi.sigmoid(2 * x)), name: t("learn.ceiling.trace_identity"), mode: "lines",
-        line: { color: th.text, width: 1.5, dash: "dot" } },
+      { x: xs, y: xs.map(PHI.sigmoid.dphi), name: t("learn.ceiling.trace_sigmoid"), mode: "lines",
+        line: { color: this.colour(rnn("sigmoid").key), width: 2.5 }, meta: { kind: "dphi", activation: "sigmoid" } },
+      { x: xs, y: xs.map(PHI.tanh.dphi), name: t("learn.ceiling.trace_tanh"), mode: "lines",
+        line: { color: this.colour(rnn("tanh").key), width: 5, dash: "solid" }, opacity: 0.45,
+        meta: { kind: "dphi", activation: "tanh" } },
+      { x: xs, y: xs.map((x) => 4 * PHI.sigmoid.dphi(2 * x)), name: t("learn.ceiling.trace_identity"), mode: "lines",
+        line: { color: th.text, width: 1.5, dash: "dot" }, meta: { kind: "identity" } },
     ];
     const mark = (y, text) => ({ x: 6, y, xanchor: "right", yanchor: "bottom", text, showarrow: false,
       font: { color: th.muted, size: 11 } });
     this.plot(this.el.ceiling, traces, this.layout({
       xaxis: axis(th, { title: { text: t("learn.ceiling.axis_x") }, zeroline: false }),
       yaxis: axis(th, { title: { text: t("learn.ceiling.axis_y") }, range: [0, 1.08] }),
-      shapes: [0.25, 1].map((y) => ({ type: "line", xref: "paper", x0: 0, x1: 1, y0: y, y1: y,
-        line: { color: th.axis, width: 1, dash: "dash" } })),
-      annotations: [mark(0.25, t("learn.ceiling.mark_sigmoid")), mark(1, t("learn.ceiling.mark_tanh"))],
+      shapes: [rnn("sigmoid").gamma, rnn("tanh").gamma].map((y) => ({ type: "line", xref: "paper", x0: 0, x1: 1,
+        y0: y, y1: y, line: { color: th.axis, width: 1, dash: "dash" } })),
+      annotations: [mark(rnn("sigmoid").gamma, t("learn.ceiling.mark_sigmoid")),
+        mark(rnn("tanh").gamma, t("learn.ceiling.mark_tanh"))],
     }), "derivative-ceiling", []);
 
     const steps = this.run ? this.run.T - 1 : 49;
     const lines = [t("learn.ceiling.live_bound", { n: steps, power: superscript(String(steps)),
-      value: pow10(steps * Math.log10(0.25), 1) })];
+      value: pow10(steps * Math.log10(rnn("sigmoid").gamma), 1) })];
     for (const m of this.models("rnn")) {
-      const pre = m.fwd.pre?.filter(Boolean).flat() ?? [];
+      const pre = m.fwd.preactivation?.filter(Boolean).flat() ?? [];
       if (!pre.length) continue;
       if (m.activation === "relu") {
-        const active = pre.filter((z) => z > 0).length / pre.length;
-        lines.push(t("learn.ceiling.live_relu", { name: rnnName("relu"), share: fmt(100 * active, 2) }));
+        lines.push(t("learn.ceiling.live_relu", { name: rnnName("relu"), share: fmt(100 * activeShare(pre), 2) }));
         continue;
       }
-      const logs = pre.map((z) => Math.log10(dphi[m.activation](z)));
-      const mean = logs.reduce((a, b) => a + b, 0) / logs.length;
+      const mean = meanLog10(pre, PHI[m.activation].dphi);
       lines.push(t("learn.ceiling.live_model", {
         name: rnnName(m.activation), mean: fmt(10 ** mean, 2), n: steps, value: pow10(steps * mean, 1),
       }));
@@ -195,7 +182,7 @@ export class Explainers {
     const traces = rnns.map((m) => ({
       x: m.summary.zigzag.map((_, k) => k + 1).slice(1), y: m.summary.zigzag.slice(1),
       name: m.label, mode: "lines", line: { color: this.colour(m.key), width: 2.2 },
-      hovertemplate: t("learn.zigzag.hover") + "<extra>" + m.label + "</extra>",
+      hovertemplate: t("learn.zigzag.hover") + "<extra>" + m.label + "</extra>", meta: { kind: "zigzag", model: m.key },
     }));
     this.plot(this.el.zigzagStat, traces, this.layout({
       xaxis: axis(th, { title: { text: t("learn.axis_t") } }),
@@ -206,7 +193,7 @@ export class Explainers {
 
     const lines = rnns.map((m) => {
       const vals = m.summary.zigzag.slice(1).filter((v) => v !== null);
-      const mean = vals.reduce((a, b) => a + b, 0) / Math.max(vals.length, 1);
+      const mean = meanOfFinite(vals);
       const allOne = vals.length > 0 && vals.every((v) => v === 1);
       return allOne
         ? t("learn.zigzag.live_one", { name: m.label, n: vals.length })
@@ -242,7 +229,7 @@ export class Explainers {
       traces.push({ x: [z.start[0], z.target[0]], y: [z.start[1], z.target[1]], name: t("learn.zigzag.direct"),
         mode: "lines", line: { color: th.muted, width: 1.5, dash: "dot" }, hoverinfo: "skip" });
       for (const m of z.models) {
-        const key = `rnn-${m.activation}`;
+        const { key } = rnn(m.activation);
         traces.push({ x: m.path.map((p) => p[0]), y: m.path.map((p) => p[1]),
           name: t(`learn.zigzag.path.${m.activation}`), mode: "lines+markers",
           line: { color: this.colour(key), width: 1.6 }, marker: { size: 3.5, color: this.colour(key) },
@@ -294,25 +281,24 @@ export class Explainers {
     const traces = [];
     const values = [];
     for (const act of activations) {
-      const g = GAMMA[act] * sigma;
-      const y = ks.map((k) => g ** k);
+      const { key, gamma } = rnn(act);
+      const y = boundBack(gamma, sigma, T);
       values.push(...y);
-      traces.push({ x: ks, y: y.map((v) => (finitePositive(v) ? v : null)), name: t("learn.bound.trace_bound", { activation: act }),
-        mode: "lines", line: { color: this.colour(`rnn-${act}`), width: 2, dash: "dash" } });
+      traces.push({ x: ks, y: y.map(positiveOrNull), name: t("learn.bound.trace_bound", { activation: act }),
+        mode: "lines", line: { color: this.colour(key), width: 2, dash: "dash" }, meta: { kind: "bound", model: key } });
     }
     for (const m of rnns) {
       const s = m.summary;
       if (!s) continue;
       const jac = s.jacobian_norm;
-      const g = s.grad_norm;
-      const last = g[T - 1];
-      const y = ks.map((k) => (jac ? jac[T - 1 - k] : (finitePositive(last) && g[T - 1 - k] !== null ? g[T - 1 - k] / last : null)));
+      const y = (jac ? [...jac] : relativeToLast(s.grad_norm)).reverse(); // by steps back
       values.push(...y);
-      traces.push({ x: ks, y: y.map((v) => (finitePositive(v) ? v : null)),
+      traces.push({ x: ks, y: y.map(positiveOrNull),
         name: t(jac ? "learn.bound.trace_jacobian" : "learn.bound.trace_grad", { name: m.label }),
-        mode: "lines", line: { color: this.colour(m.key), width: 2.4 } });
+        mode: "lines", line: { color: this.colour(m.key), width: 2.4 },
+        meta: { kind: jac ? "jacobian_norm" : "grad_norm", model: m.key } });
     }
-    const [lo, hi] = logRange(values, { include: [1] });
+    const [lo, hi] = logRange(values, [1]);
     const one = (0 - lo) / (hi - lo); // where y = 1 sits in the plot's height
     const region = (y0, y1, colour) => ({ type: "rect", xref: "paper", yref: "y domain", x0: 0, x1: 1, y0, y1,
       fillcolor: colour, line: { width: 0 }, layer: "below" });
@@ -331,12 +317,13 @@ export class Explainers {
     }), "bound");
 
     this.el.boundRegimes.replaceChildren(...activations.map((act) => {
-      const g = GAMMA[act] * sigma;
+      const { gamma } = rnn(act);
+      const g = gamma * sigma;
       const li = document.createElement("li");
-      const regime = g < 1 - 1e-9 ? "vanish" : g > 1 + 1e-9 ? "explode" : "flat";
-      li.className = `regime regime-${regime}`;
-      li.textContent = t(`learn.bound.regime.${regime}`, {
-        activation: act, gamma: act === "sigmoid" ? "1/4" : "1", sigma: sigma.toFixed(2), product: fmt(g, 3),
+      const where = regime(g);
+      li.className = `regime regime-${where}`;
+      li.textContent = t(`learn.bound.regime.${where}`, {
+        activation: act, gamma: gammaLabel(gamma), sigma: sigma.toFixed(2), product: fmt(g, 3),
       });
       return li;
     }));
@@ -357,34 +344,29 @@ export class Explainers {
     for (const m of lstms) {
       const forget = m.fwd.gates?.forget;
       if (!forget || forget.some((f) => !f)) continue;
-      const H = forget[0].length;
       // Π_{k=t+1..T} f_k per unit (batch item 0), then the mean over units; index t − 1
-      const prod = new Array(T).fill(0);
-      const running = new Array(H).fill(1);
-      for (let k = T - 1; k >= 0; k--) {
-        prod[k] = running.reduce((a, b) => a + b, 0) / H;
-        for (let j = 0; j < H; j++) running[j] *= forget[k][j];
-      }
+      const prod = gateProduct(forget);
       const ts = prod.map((_, k) => k + 1);
-      traces.push({ x: ts, y: prod.map((v) => (finitePositive(v) ? v : null)), name: t("learn.highway.trace_forget", { name: m.label }),
-        mode: "lines", line: { color: this.colour(m.key), width: 2.2, dash: "dash" } });
+      traces.push({ x: ts, y: prod.map(positiveOrNull), name: t("learn.highway.trace_forget", { name: m.label }),
+        mode: "lines", line: { color: this.colour(m.key), width: 2.2, dash: "dash" }, meta: { kind: "forget_product", model: m.key } });
       const c = m.summary?.cell_grad_norm;
-      if (c && finitePositive(c[T - 1])) {
-        traces.push({ x: ts, y: c.map((v) => (finitePositive(v) ? v / c[T - 1] : null)), name: t("learn.highway.trace_cell", { name: m.label }),
-          mode: "lines", line: { color: this.colour(m.key), width: 2.6 } });
+      const kept = c && isFinitePositive(c[T - 1]);
+      if (kept) {
+        traces.push({ x: ts, y: relativeToLast(c), name: t("learn.highway.trace_cell", { name: m.label }),
+          mode: "lines", line: { color: this.colour(m.key), width: 2.6 }, meta: { kind: "cell_grad_norm", model: m.key } });
       }
-      const meanF = forget.flat().reduce((a, b) => a + b, 0) / (T * H);
+      const meanF = meanOfFinite(forget.flat());
       live.push(t("learn.highway.live", {
         name: m.label, bias: this.run.config.init.forget_bias, mean: fmt(meanF, 3), n: T - 1, product: fmt(prod[0], 2),
-        kept: c && finitePositive(c[T - 1]) ? fmt(c[0] / c[T - 1], 2) : "—",
+        kept: kept ? fmt(c[0] / c[T - 1], 2) : "—",
       }));
     }
     for (const m of this.models("rnn")) { // the vanilla RNNs' ‖∂L/∂h_t‖, for contrast
       const g = m.summary?.grad_norm;
-      if (!g || !finitePositive(g[T - 1])) continue;
-      traces.push({ x: g.map((_, k) => k + 1), y: g.map((v) => (finitePositive(v) ? v / g[T - 1] : null)),
+      if (!g || !isFinitePositive(g[T - 1])) continue;
+      traces.push({ x: g.map((_, k) => k + 1), y: relativeToLast(g),
         name: t("learn.highway.trace_rnn", { name: m.label }), mode: "lines",
-        line: { color: this.colour(m.key), width: 1.4, dash: "dot" } });
+        line: { color: this.colour(m.key), width: 1.4, dash: "dot" }, meta: { kind: "grad_norm", model: m.key } });
     }
     this.plot(this.el.highway, traces, this.layout({
       xaxis: axis(th, { title: { text: t("learn.axis_t") } }),

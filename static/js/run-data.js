@@ -3,6 +3,26 @@
 //
 // The playback timeline has 2T steps: forward t = 1..T (positions 1..T), then backward
 // t = T..1 (positions T+1..2T). Position p means "the first p steps are shown".
+//
+// Every array keeps the API's name (the catalogue's FIELDS): fwd[i].hidden, .cell_state,
+// .gates (gate name → T arrays), .preactivation; bwd[i].grad_norm, .grads, .jacobian_norm,
+// .cell_grad_norm — index t − 1, null until its frame has arrived (or where it was not finite).
+
+import { FIELDS } from "./catalogue.js";
+
+/** The fields of a stream event ("forward" / "backward") that a cell has. */
+const stepFields = (event, cell) => FIELDS.filter((f) => f.event === event && (!f.cells || f.cells.includes(cell)));
+
+/** The field that holds one array per gate ({name: H values} per step). */
+const PER_GATE = "gates";
+
+/** Arrays of T nulls for the step fields of `event`; the gates' (gate name → T arrays) are
+ * made with the first frame that has them. */
+function stepArrays(event, cell, T) {
+  const out = {};
+  for (const f of stepFields(event, cell)) out[f.name] = f.name === PER_GATE ? null : new Array(T).fill(null);
+  return out;
+}
 
 export class RunData {
   /** @param start the data of the stream's `start` event */
@@ -12,19 +32,8 @@ export class RunData {
     this.M = this.models.length;
     this.T = this.config.seq_len;
     this.H = this.config.hidden_size;
-    const T = this.T;
-    this.fwd = this.models.map((m) => ({
-      hidden: new Array(T).fill(null),
-      cell: m.cell === "lstm" ? new Array(T).fill(null) : null,
-      gates: null, // name -> T arrays of H, created on the first frame
-      pre: m.cell === "rnn" ? new Array(T).fill(null) : null,
-    }));
-    this.bwd = this.models.map((m) => ({
-      gradNorm: new Array(T).fill(null),
-      grads: new Array(T).fill(null),
-      jac: new Array(T).fill(null),
-      cellGradNorm: m.cell === "lstm" ? new Array(T).fill(null) : null, // ‖∂L/∂c_t‖
-    }));
+    this.fwd = this.models.map((m) => stepArrays("forward", m.cell, this.T));
+    this.bwd = this.models.map((m) => stepArrays("backward", m.cell, this.T));
     this.summaries = new Array(this.M).fill(null);
     this.fwdCount = 0;
     this.bwdCount = 0;
@@ -33,28 +42,23 @@ export class RunData {
   }
 
   add(name, d) {
-    if (name === "forward") {
-      const f = this.fwd[d.model];
+    if (name === "forward" || name === "backward") {
+      const m = this.models[d.model];
+      const store = (name === "forward" ? this.fwd : this.bwd)[d.model];
       const k = d.t - 1;
-      f.hidden[k] = d.hidden ?? null;
-      if (f.cell) f.cell[k] = d.cell_state ?? null;
-      if (f.pre) f.pre[k] = d.preactivation ?? null;
-      if (d.gates) {
-        if (!f.gates) {
-          f.gates = {};
-          for (const g of Object.keys(d.gates)) f.gates[g] = new Array(this.T).fill(null);
+      for (const f of stepFields(name, m.cell)) {
+        const v = d[f.name];
+        if (v === undefined) continue; // not asked for
+        if (f.name === PER_GATE) {
+          if (!v) continue;
+          store[f.name] ??= {};
+          for (const [g, gv] of Object.entries(v)) (store[f.name][g] ??= new Array(this.T).fill(null))[k] = gv;
+        } else {
+          store[f.name][k] = v;
         }
-        for (const [g, v] of Object.entries(d.gates)) f.gates[g][k] = v;
       }
-      this.fwdCount += 1;
-    } else if (name === "backward") {
-      const b = this.bwd[d.model];
-      const k = d.t - 1;
-      b.gradNorm[k] = d.grad_norm;
-      b.grads[k] = d.grads ?? null;
-      b.jac[k] = d.jacobian_norm ?? null;
-      if (b.cellGradNorm && d.cell_grad_norm !== undefined) b.cellGradNorm[k] = d.cell_grad_norm;
-      this.bwdCount += 1;
+      if (name === "forward") this.fwdCount += 1;
+      else this.bwdCount += 1;
     } else if (name === "summary") {
       this.summaries[d.model] = d;
       this.summaryCount += 1;
@@ -89,27 +93,23 @@ export class RunData {
     return this.done && this.summaryCount === this.M;
   }
 
-  /** The run in the shape of POST /api/runs (the fields this page asked for). */
+  /** The run in the shape of POST /api/runs (the fields this page asked for): each field of
+   * the catalogue that the model's cell has and `include` asks for, the summary's array once it
+   * has arrived, else the frames' so far. */
   toJSON() {
     const include = new Set(this.config.include);
     return {
       config: this.config,
       models: this.models.map((m, i) => {
-        const f = this.fwd[i];
-        const b = this.bwd[i];
         const s = this.summaries[i];
-        const out = { label: m.label, cell: m.cell, activation: m.activation };
-        out.loss = s ? s.loss : null;
-        out.grad_norm = s ? s.grad_norm : b.gradNorm;
-        if (include.has("hidden")) out.hidden = f.hidden;
-        if (include.has("cell_state") && f.cell) out.cell_state = f.cell;
-        if (include.has("gates") && f.gates) out.gates = f.gates;
-        if (include.has("preactivation") && f.pre) out.preactivation = f.pre;
-        if (include.has("grads")) out.grads = b.grads;
-        if (include.has("jacobian")) out.jacobian_norm = s?.jacobian_norm ?? b.jac;
-        if (s?.bound) out.bound = s.bound;
-        if (s?.zigzag) out.zigzag = s.zigzag;
-        if (s?.cell_grad_norm || b.cellGradNorm) out.cell_grad_norm = s?.cell_grad_norm ?? b.cellGradNorm;
+        const streamed = { ...this.fwd[i], ...this.bwd[i] };
+        const out = { label: m.label, cell: m.cell, activation: m.activation, loss: s ? s.loss : null };
+        for (const f of FIELDS) {
+          if (f.cells && !f.cells.includes(m.cell)) continue;
+          if (f.include !== null && !include.has(f.include)) continue;
+          const value = s?.[f.name] ?? streamed[f.name];
+          if (value !== null && value !== undefined) out[f.name] = value;
+        }
         out.param_grad_norm = s ? s.param_grad_norm : null;
         out.summary = s ? s.summary : null;
         return out;
@@ -133,7 +133,7 @@ export class RunData {
       const s = this.summaries[m.index];
       for (let k = 0; k < this.T; k++) {
         lines.push([
-          "step", m.index, m.label, k + 1, b.gradNorm[k], this.hasJacobian ? b.jac[k] : null,
+          "step", m.index, m.label, k + 1, b.grad_norm[k], this.hasJacobian ? b.jacobian_norm[k] : null,
           s?.bound ? s.bound[k] : null, null, null, null, null, null, null,
         ].map(cell).join(","));
       }

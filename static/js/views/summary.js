@@ -1,15 +1,14 @@
-// 5. Summary cards: per model loss, gradient ratio, memory horizon, σ_max, overflow, and a
+// Summary cards: per model loss, gradient ratio, memory horizon, σ_max, overflow, and a
 // one-sentence reading in plain words; a headline sentence that compares the models. Filled
 // live during the backward sweep (the ratio so far) and completed when the sweep ends.
 //
 // Every sentence is one text of static/i18n/<lang>.json with placeholders (the word order is
 // the language's); the cards are written again from the run when the language changes.
 
-import { fmt, pow10, steps } from "./format.js";
-import { t } from "./i18n.js";
-import { modelKey } from "./url-state.js";
-
-const GAMMA = { sigmoid: 0.25, tanh: 1, relu: 1 };
+import { MODELS, gammaLabel, modelKey } from "../catalogue.js";
+import { fmt, pow10, steps } from "../format.js";
+import { firstZero } from "../gradient-math.js";
+import { t } from "../i18n.js";
 
 /** "the sigmoid RNN", "the LSTM" (`start`: at the start of a sentence, "The sigmoid RNN") */
 export function modelName(m, { start = false } = {}) {
@@ -25,12 +24,6 @@ function ratioPhrase(x, ref = "start") {
   if (x < 0) return t("explore.ratio.percent", { pct: Math.round(100 * 10 ** x), ref: of });
   if (x < 1.5) return t("explore.ratio.times_small", { v: (10 ** x).toFixed(1), ref: of });
   return t("explore.ratio.times", { pow: pow10(x), ref: of });
-}
-
-/** The first t (going back from T) where the gradient is exactly 0, or null. */
-function firstZero(gradNorm) {
-  for (let k = gradNorm.length; k >= 1; k--) if (gradNorm[k - 1] === 0) return k;
-  return null;
 }
 
 /** What happened to a model's gradient, as one clause of the headline: the first model's
@@ -124,10 +117,11 @@ export class SummaryCards {
       sw.className = "swatch";
       sw.dataset.model = modelKey(m);
       h.append(sw, m.label);
-      if (m.cell === "rnn") {
+      const { gamma } = MODELS[modelKey(m)];
+      if (gamma !== null) {
         const chip = document.createElement("span");
         chip.className = "chip";
-        chip.textContent = `γ = ${GAMMA[m.activation] === 0.25 ? "1/4" : GAMMA[m.activation]}`;
+        chip.textContent = `γ = ${gammaLabel(gamma)}`;
         chip.title = t("explore.card.gamma.title");
         h.append(chip);
       }
@@ -182,7 +176,7 @@ export class SummaryCards {
     if (p <= 0) return t("explore.card.waiting");
     if (p <= T) return t("explore.card.forward", { t: p, T });
     const at = Math.max(1, 2 * T - p + 1);
-    const g = run.bwd[i].gradNorm;
+    const g = run.bwd[i].grad_norm;
     const gT = g[T - 1];
     const gt = g[at - 1];
     if (gt === null || gT === null) return t("explore.card.backward.overflow", { t: at });
@@ -203,8 +197,9 @@ export class SummaryCards {
         : steps(u.memory_horizon), t("explore.stat.horizon.title")),
       stat("σₘₐₓ(Wₕₕ)", fmt(u.sigma_max), t("explore.stat.sigma.title")),
     ];
-    if (m.cell === "rnn" && u.sigma_max !== null) {
-      const gs = GAMMA[m.activation] * u.sigma_max;
+    const { gamma } = MODELS[modelKey(m)];
+    if (gamma !== null && u.sigma_max !== null) {
+      const gs = gamma * u.sigma_max;
       out.push(stat("γ·σₘₐₓ", fmt(gs), gs < 1 ? t("explore.stat.gs.below") : t("explore.stat.gs.above")));
     }
     const at = u.overflow_step;

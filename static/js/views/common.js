@@ -1,0 +1,147 @@
+// Views: the page's charts and cards, one module each (flow.js, heatmap.js, gates.js, why.js,
+// summary.js for the explorer; train-loss.js, train-flow.js, train-metric.js, train-cards.js for
+// the Train tab), and what their charts share (this module).
+//
+// Every view has the same small face:
+//
+//   new View(container, …)   create it in its container(s) (elements the page hands it)
+//   begin(run, theme, …)     take a new run (a RunData, or the Train tab's TrainData)
+//   sync(p)                  bring its data to playback position p (plain JavaScript, cheap);
+//                            the Train tab's views take their events instead (progress, eval)
+//   panels                   its Plotly panels (frame-budget.js's Panel): the page calls
+//                            panel.draw() on the dirty ones, within a time budget, to redraw
+//   setTheme(theme)          the light/dark colours changed
+//   relabel()                the language changed: write its words again
+//   clear()                  dispose of the run: empty its container
+//
+// A view knows nothing of other views or of the URL; what it draws comes from the run, the
+// catalogue (../catalogue.js) and the numbers of ../gradient-math.js. Every trace carries its
+// identity in Plotly's `meta` ({kind, model}), which tests read through the public `gd.data`.
+//
+// A view is made of panels — one Plotly div each (the heatmaps have one per model row) — and
+// has two halves: sync(p) brings its data to p, and each panel's draw() hands the change to
+// Plotly: the first draw of a run creates the chart (Plotly.react), later ones append with
+// Plotly.extendTraces (lines), redraw the columns filled so far (heatmaps, Plotly.react) or
+// restyle what changed in place (histograms). The page calls draw() on dirty panels in tasks of
+// their own with a time budget (main.js, frame-budget.js), so frames are batched and no task
+// grows long however fast frames arrive. Going back in time (the scrubber) rebuilds a panel up
+// to p.
+//
+// Positions: p in 0..2T; the forward sweep shows t = 1..min(p, T), the backward sweep the
+// b = max(0, p − T) steps t = T, T−1, …, T−b+1.
+//
+// Words (titles, legends, hover texts, notes) come from static/i18n/<lang>.json; relabel()
+// writes them again in the current language: it rebuilds the panels from the data they hold
+// (Plotly.react on the same divs), as a change of theme does, without touching the run.
+
+import { axis as styledAxis } from "../plot-style.js";
+
+export const Plotly = window.Plotly;
+
+// Keep a padded log-axis autorange inside float64, so that its tick labels stay numbers.
+export const LOG_CLIP = { clipmin: 1e-320, clipmax: 1e305 };
+
+// Tick labels may overflow nothing here (the margins hold them). Plotly's default, "hide past
+// div", measures every label once per label drawn — O(labels²) forced layouts on each redraw,
+// the largest single cost of redrawing a chart during a run.
+export const NO_OVERFLOW_CHECK = { ticklabeloverflow: "allow" };
+
+/** An axis in the theme's colours, its tick labels unchecked for overflow. */
+export const axis = (theme, extra) => styledAxis(theme, { ...NO_OVERFLOW_CHECK, ...extra });
+
+/** Put `children` into `container`, touching the DOM only when they differ: re-inserting the
+ * same chart restyles every node of its SVG, and the first frame of each run paid for that. */
+export function place(container, children) {
+  const now = container.children;
+  if (now.length !== children.length || children.some((c, k) => now[k] !== c)) container.replaceChildren(...children);
+}
+
+export function seq(n, f) {
+  const out = new Array(n);
+  for (let k = 0; k < n; k++) out[k] = f(k);
+  return out;
+}
+
+/** A Plotly hover template from a text (Plotly's %{…} fields passed in as its values). */
+export const hover = (text) => `${text}<extra></extra>`;
+
+/** Points waiting to be appended: trace index → {x, y}, and customdata when the points carry
+ * one; for the traces `marked`, whose markers differ point by point, text, marker colour and
+ * symbol too. The other traces keep those arrays empty: Plotly validates per-point arrays on
+ * every redraw, so lines that never show markers must not carry them. */
+export class Pending {
+  constructor(marked = []) {
+    this.marked = new Set(marked);
+    this.map = new Map();
+  }
+
+  push(trace, x, y, c, mark) {
+    if (trace === undefined) return;
+    let d = this.map.get(trace);
+    if (!d) {
+      d = { x: [], y: [], customdata: [], text: [], color: [], symbol: [] };
+      this.map.set(trace, d);
+    }
+    d.x.push(x);
+    d.y.push(y);
+    if (c !== undefined) d.customdata.push(c);
+    if (this.marked.has(trace)) {
+      d.text.push(mark?.text ?? "");
+      d.color.push(mark?.color ?? "transparent");
+      d.symbol.push(mark?.symbol ?? "circle");
+    }
+  }
+
+  get size() {
+    return this.map.size;
+  }
+
+  /** Copy into traces (a rebuild). */
+  into(traces) {
+    for (const [k, d] of this.map) {
+      Object.assign(traces[k], { x: d.x, y: d.y, customdata: d.customdata });
+      if (this.marked.has(k)) {
+        traces[k].text = d.text;
+        traces[k].marker = { ...traces[k].marker, color: d.color, symbol: d.symbol };
+      }
+    }
+  }
+
+  /** Append to a live chart with one extendTraces call (one redraw). */
+  extend(el) {
+    if (!this.map.size) return;
+    const keys = [...this.map.keys()];
+    const d = keys.map((k) => this.map.get(k));
+    const update = { x: d.map((v) => v.x), y: d.map((v) => v.y) };
+    if (d.some((v) => v.customdata.length)) update.customdata = d.map((v) => v.customdata);
+    if (keys.some((k) => this.marked.has(k))) {
+      // extendTraces appends the same attributes to every trace it touches: empty for the lines
+      update.text = d.map((v) => v.text);
+      update["marker.color"] = d.map((v) => v.color);
+      update["marker.symbol"] = d.map((v) => v.symbol);
+    }
+    Plotly.extendTraces(el, update, keys);
+    this.map.clear();
+  }
+
+  /** Forget what is waiting (the next draw rebuilds from the view's own data). */
+  drop() {
+    this.map.clear();
+  }
+}
+
+/** A finite number, else null (a gap in a line). */
+export const finiteOrNull = (v) => (typeof v === "number" && Number.isFinite(v) ? v : null);
+
+/** Put `texts` ({traces: [{name, hovertemplate}], axes: {xaxis: title, …}}) on a drawn plot
+ * without touching its data. */
+export function relabelPlot(el, { traces = [], axes = {} }) {
+  if (!el.data) return;
+  const update = {};
+  for (const field of ["name", "hovertemplate"]) {
+    if (traces.some((tr) => field in tr)) update[field] = traces.map((tr) => tr[field]);
+  }
+  if (traces.length) Plotly.restyle(el, update, traces.map((_, i) => i));
+  const layout = Object.fromEntries(Object.entries(axes).map(([name, text]) => [`${name}.title.text`, text]));
+  if (Object.keys(layout).length) Plotly.relayout(el, layout);
+}

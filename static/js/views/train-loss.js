@@ -1,0 +1,109 @@
+// The Train tab's loss: per model on a log axis, the task's baseline dashed, and a strip of
+// clip ticks below (one per progress report in which the gradient was clipped).
+//
+// Traces' meta: {kind: "loss", model}, {kind: "baseline"}, {kind: "clipped", model}.
+
+import { fmt } from "../format.js";
+import { Panel } from "../frame-budget.js";
+import { t } from "../i18n.js";
+import { baseLayout, config } from "../plot-style.js";
+import { Pending, Plotly, axis, finiteOrNull, hover, relabelPlot } from "./common.js";
+
+export class LossChart extends Panel {
+  begin(data, theme) {
+    this.data = data;
+    this.theme = theme;
+    const n = data.models.length;
+    this.lines = data.models.map(() => ({ x: [], y: [] }));
+    this.clips = data.models.map(() => ({ x: [], y: [] }));
+    this.pending = new Pending();
+    this.clipTrace = (i) => n + 1 + i;
+    this.invalidate();
+  }
+
+  /** A `progress` event of the training stream. */
+  progress(e) {
+    const y = finiteOrNull(e.loss);
+    this.lines[e.model].x.push(e.step);
+    this.lines[e.model].y.push(y);
+    this.pending.push(e.model, e.step, y);
+    if (e.clipped || e.clipped_fraction > 0) {
+      this.clips[e.model].x.push(e.step);
+      this.clips[e.model].y.push(e.model);
+      this.pending.push(this.clipTrace(e.model), e.step, e.model);
+    }
+    this.dirty = true;
+  }
+
+  setTheme(theme) {
+    this.theme = theme;
+    if (this.data) this.invalidate();
+  }
+
+  /** The words of the chart in the current language: per trace (in trace order) and per axis. */
+  texts() {
+    const { data } = this;
+    const baseline = fmt(data.baseline);
+    return {
+      traces: [
+        ...data.models.map((m) => ({
+          name: m.label,
+          hovertemplate: hover(t("train.loss.hover", { model: m.label, step: "%{x}", loss: "%{y:.4g}" })),
+        })),
+        { name: t("train.loss.baseline", { value: baseline }),
+          hovertemplate: hover(t("train.loss.baseline.hover", { value: baseline })) },
+        ...data.models.map((m) => ({
+          name: t("train.loss.clipped.name", { model: m.label }),
+          hovertemplate: hover(t("train.loss.clipped.hover", { model: m.label, step: "%{x}" })),
+        })),
+      ],
+      axes: { xaxis: t("train.axis.step"), yaxis: t("train.loss.axis"), yaxis2: t("train.loss.clipped.axis") },
+    };
+  }
+
+  build() {
+    const { data, theme } = this;
+    const { traces: words, axes } = this.texts();
+    const clipOn = data.config.clip !== null && data.config.clip !== undefined;
+    const traces = data.models.map((m, i) => ({
+      type: "scatter", mode: "lines", x: [...this.lines[i].x], y: [...this.lines[i].y],
+      line: { color: theme.models[m.key], width: 2 }, meta: { kind: "loss", model: m.key },
+    }));
+    traces.push({
+      type: "scatter", mode: "lines", x: [0, data.steps],
+      y: [data.baseline, data.baseline], line: { color: theme.muted, width: 1.5, dash: "dash" },
+      meta: { kind: "baseline" },
+    });
+    data.models.forEach((m, i) => traces.push({
+      type: "scatter", mode: "markers", showlegend: false, yaxis: "y2",
+      x: [...this.clips[i].x], y: [...this.clips[i].y],
+      marker: { symbol: "line-ns-open", size: 9, color: theme.models[m.key], line: { width: 1.2 } },
+      meta: { kind: "clipped", model: m.key },
+    }));
+    traces.forEach((trace, i) => Object.assign(trace, words[i]));
+    this.pending.drop();
+    const n = data.models.length;
+    Plotly.react(this.el, traces, baseLayout(theme, {
+      margin: { l: 64, r: 18, t: 10, b: 46 },
+      xaxis: axis(theme, {
+        range: [0, data.steps], zeroline: false, anchor: "free", position: 0, title: { text: axes.xaxis },
+      }),
+      yaxis: axis(theme, {
+        type: "log", autorange: true, exponentformat: "power", domain: clipOn ? [0.2, 1] : [0, 1],
+        title: { text: axes.yaxis },
+      }),
+      yaxis2: axis(theme, {
+        domain: [0, 0.12], range: [n - 0.5, -0.5], showline: false, showgrid: false, zeroline: false, fixedrange: true,
+        anchor: "x", showticklabels: false, ticks: "", visible: clipOn, title: { text: axes.yaxis2, font: { size: 10 }, standoff: 4 },
+      }),
+    }), config("training-loss"));
+  }
+
+  relabel() {
+    if (this.data && !this.rebuild) relabelPlot(this.el, this.texts());
+  }
+
+  update() {
+    this.pending.extend(this.el);
+  }
+}
