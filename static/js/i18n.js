@@ -6,7 +6,7 @@
 //                 data-i18n-attrs="title=key;aria-label=key2"   attributes
 // In code:        t("key", {name: value})  → text with {name} filled in
 //                 onLanguage(callback)     → re-render what code wrote when the language changes
-// The language lives in the URL as `lang` (kept by every other module's URL writer).
+// The language lives in the URL as `lang` (state.js; main.js writes it on a switch).
 
 export const LANGUAGES = { en: "English", ko: "한국어" };
 const DEFAULT = "en";
@@ -76,22 +76,14 @@ async function load(lang) {
   return cache.get(lang);
 }
 
-/** `search` with lang=… set, every other key kept in place. */
-export function withLanguage(search, lang) {
-  const parts = search.replace(/^\?/, "").split("&").filter((p) => p && p.split("=")[0] !== "lang");
-  parts.push(`lang=${lang}`);
-  return "?" + parts.join("&");
-}
-
-/** Switch the page to `lang` without reloading: markup, code-written text, URL. */
+/** Switch the page to `lang` without reloading: the markup, then every listener (which writes
+ * what code wrote again, and the URL's `lang`). */
 export async function setLanguage(lang) {
   if (!(lang in LANGUAGES)) return;
   messages = await load(lang);
   current = lang;
   document.documentElement.lang = lang;
   apply();
-  const search = withLanguage(location.search, lang);
-  if (search !== location.search) history.replaceState(null, "", location.pathname + search);
   for (const callback of listeners) callback(lang);
 }
 

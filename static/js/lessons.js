@@ -4,66 +4,55 @@
 // forget bias 3"), the previous / next lesson and "Copy link".
 
 import { language, onLanguage, t } from "./i18n.js";
-import { TRAIN_DEFAULTS } from "./train.js";
-import { DEFAULTS, toSearch } from "./url-state.js";
+import { defaults, parseUrl, toSearch, updateUrl } from "./state.js";
 
 const $ = (selector) => document.querySelector(selector);
 
-/** An explorer state: the defaults with `changes`, as a complete query string (no "?"). */
-function explore(changes) {
-  return toSearch({ ...DEFAULTS, models: [...DEFAULTS.models], ...changes }).slice(1);
-}
+/** An explorer state: its defaults with `changes`. */
+const explore = (changes) => ({ ...defaults("explore"), ...changes });
 
-/** A Train-tab state: tab=train and every train_ key. */
-function train(changes) {
-  const state = { ...TRAIN_DEFAULTS, ...changes };
-  return ["tab=train", ...Object.keys(TRAIN_DEFAULTS).map((key) => {
-    const value = key === "models" ? state.models.join(",") : String(state[key]);
-    return `train_${key}=${encodeURIComponent(value).replace(/%2C/g, ",")}`;
-  })].join("&");
-}
+/** A Train-tab state: the tab, and its defaults with `changes`. */
+const train = (changes) => ({ tab: "train", ...defaults("train"), ...changes });
 
 /** Each lesson: its states (the first is the lesson's own; the others are its "now try"
  * variants) and the part of the page to look at. Texts: lessons.<id>.title / .text / .look. */
 export const LESSONS = [
   { id: "sigmoid-tanh", look: "#chart-flow",
-    states: [{ key: "main", search: explore({ models: ["rnn-sigmoid", "rnn-tanh"], sigma_max: "1" }) }] },
+    states: [{ key: "main", values: explore({ models: ["rnn-sigmoid", "rnn-tanh"], sigma_max: "1" }) }] },
   { id: "crossing", look: "#explain-bound",
     states: [
-      { key: "main", search: explore({ models: ["rnn-sigmoid", "rnn-tanh"], seq_len: "100", input: "impulse",
+      { key: "main", values: explore({ models: ["rnn-sigmoid", "rnn-tanh"], seq_len: "100", input: "impulse",
         init: "orthogonal", sigma_max: "1.5" }) },
-      { key: "below", search: explore({ models: ["rnn-sigmoid", "rnn-tanh"], seq_len: "100", input: "impulse",
+      { key: "below", values: explore({ models: ["rnn-sigmoid", "rnn-tanh"], seq_len: "100", input: "impulse",
         init: "orthogonal", sigma_max: "0.9" }) },
     ] },
   { id: "impulse", look: "#chart-flow",
-    states: [{ key: "main", search: explore({ models: ["rnn-sigmoid", "rnn-tanh", "lstm", "gru"], seq_len: "100",
+    states: [{ key: "main", values: explore({ models: ["rnn-sigmoid", "rnn-tanh", "lstm", "gru"], seq_len: "100",
       input: "impulse" }) }] },
   { id: "forget-bias", look: "#explain-highway",
     states: [
-      { key: "main", search: explore({ models: ["rnn-tanh", "lstm"], seq_len: "100", input: "impulse", forget_bias: "0" }) },
-      { key: "bias3", search: explore({ models: ["rnn-tanh", "lstm"], seq_len: "100", input: "impulse", forget_bias: "3" }) },
+      { key: "main", values: explore({ models: ["rnn-tanh", "lstm"], seq_len: "100", input: "impulse", forget_bias: "0" }) },
+      { key: "bias3", values: explore({ models: ["rnn-tanh", "lstm"], seq_len: "100", input: "impulse", forget_bias: "3" }) },
     ] },
   { id: "zigzag", look: "#explain-zigzag",
-    states: [{ key: "main", search: explore({ models: ["rnn-sigmoid", "rnn-tanh"], seq_len: "30" }) }] },
+    states: [{ key: "main", values: explore({ models: ["rnn-sigmoid", "rnn-tanh"], seq_len: "30" }) }] },
   { id: "irnn", look: "#chart-flow",
     states: [
-      { key: "main", search: explore({ models: ["rnn-relu", "rnn-tanh"], seq_len: "100", init: "identity" }) },
-      { key: "xavier", search: explore({ models: ["rnn-relu", "rnn-tanh"], seq_len: "100", init: "xavier" }) },
+      { key: "main", values: explore({ models: ["rnn-relu", "rnn-tanh"], seq_len: "100", init: "identity" }) },
+      { key: "xavier", values: explore({ models: ["rnn-relu", "rnn-tanh"], seq_len: "100", init: "xavier" }) },
     ] },
   { id: "clipping", look: "#panel-train",
     states: [
-      { key: "main", search: train({ models: ["rnn-tanh", "lstm"], steps: "600", clip: "1" }) },
-      { key: "off", search: train({ models: ["rnn-tanh", "lstm"], steps: "600", clip: "none" }) },
+      { key: "main", values: train({ train_models: ["rnn-tanh", "lstm"], train_steps: "600", train_clip: "1" }) },
+      { key: "off", values: train({ train_models: ["rnn-tanh", "lstm"], train_steps: "600", train_clip: "none" }) },
     ] },
 ];
 
 /** The page's URL of a lesson state, in the current language. */
 export function lessonUrl(lesson, stateKey = "main") {
   const state = lesson.states.find((s) => s.key === stateKey) || lesson.states[0];
-  const extra = [`lesson=${lesson.id}`];
-  if (state.key !== "main") extra.push(`variant=${state.key}`);
-  extra.push(`lang=${language()}`);
-  return `${location.pathname}?${state.search}&${extra.join("&")}`;
+  const variant = state.key === "main" ? null : state.key;
+  return `${location.pathname}?${toSearch({ ...state.values, lesson: lesson.id, variant, lang: language() })}`;
 }
 
 /** Copy `text` to the clipboard; where that is refused, show it selected in `fallback`. */
@@ -91,9 +80,9 @@ class Lessons {
     this.dialog = $("#lessons");
     this.list = $("#lesson-list");
     this.banner = $("#lesson-banner");
-    const params = new URLSearchParams(location.search);
-    this.current = LESSONS.find((l) => l.id === params.get("lesson")) || null;
-    this.variant = params.get("variant") || "main";
+    const { values } = parseUrl(location.search);
+    this.current = LESSONS.find((l) => l.id === values.lesson) || null;
+    this.variant = values.variant || "main";
     $("#lessons-open").addEventListener("click", () => {
       this.renderList();
       this.dialog.showModal();
@@ -183,8 +172,7 @@ class Lessons {
   /** Leave the lesson: its banner goes, and `lesson` / `variant` leave the URL (the state stays). */
   closeBanner() {
     this.current = null;
-    const parts = location.search.slice(1).split("&").filter((p) => p && !["lesson", "variant"].includes(p.split("=")[0]));
-    history.replaceState(null, "", location.pathname + (parts.length ? `?${parts.join("&")}` : ""));
+    updateUrl({ lesson: null, variant: null });
     this.renderBanner();
   }
 }

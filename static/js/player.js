@@ -1,7 +1,7 @@
 // Playback clock: plays the frames received so far at a chosen speed (steps per second, or
 // "max"), with pause, single steps and seeking. One requestAnimationFrame loop; each tick hands
-// the integer position p (0..total) to `render(p, info)`, which returns true when it still has
-// deferred work (a heavy redraw put off to a later frame).
+// the integer position p (0..total) to `render(p, {playing})`. The loop runs while playback
+// moves; a renderer with work left for a later frame asks for one with kick().
 //
 // At "max" the position still advances at most MAX_STEPS_PER_FRAME per frame: the views'
 // sync work grows with the steps crossed (for a heatmap, H values a step), and one frame that
@@ -112,7 +112,7 @@ export class Player {
       if (this.target >= this.available && (this.available >= this.total || this.final)) this.playing = false;
     }
     this.p = Math.min(Math.floor(this.target), this.available);
-    const more = this.render(this.p, { playing: this.playing });
-    if (more || (this.playing && this.p < this.total)) this.kick();
+    this.render(this.p, { playing: this.playing });
+    if (this.playing && this.p < this.total) this.kick();
   }
 }

@@ -1,0 +1,179 @@
+// The explorer's run, from Run to done, error or Reset: the controls' state streamed
+// (POST /api/runs/stream) into a RunData that the views and the playback clock follow, the
+// status line and the messages that go with it (errors in words, with the way out where there
+// is one), and the performance marks gfl:run / gfl:streamed / gfl:rendered. Only the stream of
+// the last Run counts: one still arriving from before is dropped.
+
+import { t } from "./i18n.js";
+import { RunData } from "./run-data.js";
+import { announce } from "./run-events.js";
+import { requestBody } from "./state.js";
+import { ApiError, streamRun } from "./stream-client.js";
+
+const root = document.documentElement;
+
+export class RunController {
+  /**
+   * @param controls  the ExploreControls (their values, the URL)
+   * @param views     the ExploreViews
+   * @param player    the playback clock
+   * @param message   the MessageBox, `status` the StatusLine
+   * @param onChange  () after the run on screen or its state changed (the exports follow it)
+   */
+  constructor({ controls, views, player, message, status, onChange }) {
+    Object.assign(this, { controls, views, player, message, status, onChange });
+    this.run = null; // the RunData on screen
+    this.stream = null; // the AbortController of the stream in flight
+    this.streamEnded = false;
+    this.events = 0;
+    this.startedAt = 0;
+    this.finishedAt = 0;
+    this.rendered = false; // the run on screen has been drawn complete (gfl:rendered)
+  }
+
+  /** A stream is in flight. */
+  get busy() {
+    return !!this.stream;
+  }
+
+  /** Start a run of the current controls; `paused` shows t = 1 and waits (Step from idle). */
+  async start({ paused = false } = {}) {
+    const values = this.controls.read();
+    this.controls.syncUrl();
+    this.message.hide();
+    if (!values.models.length) {
+      this.message.show(() => t("explore.message.no_model"), { tone: "info" });
+      return;
+    }
+    this.stop();
+    const mine = new AbortController();
+    this.stream = mine;
+    // the run on screen stays until the new one starts (a refused request does not lose it)
+    this.unmark();
+    let started = false; // did this request get as far as its `start` event?
+    setRunState("streaming");
+    this.status.set(() => t("explore.status.starting"));
+    for (const mark of ["gfl:run", "gfl:streamed", "gfl:rendered"]) performance.clearMarks(mark);
+    performance.mark("gfl:run");
+    this.startedAt = performance.now();
+    try {
+      await streamRun(requestBody("explore", values), {
+        signal: mine.signal,
+        onEvent: (name, data) => {
+          if (mine !== this.stream) return;
+          if (name === "start") {
+            started = true;
+            this.begin(data, paused);
+            return;
+          }
+          this.events += 1;
+          this.run.add(name, data);
+          this.player.setAvailable(this.run.available);
+        },
+      });
+      if (mine !== this.stream) return;
+      this.finishedAt = performance.now();
+      performance.mark("gfl:streamed");
+      this.end("done");
+      announce(this.run, true);
+    } catch (e) {
+      if (e.name === "AbortError" || mine !== this.stream) return;
+      this.end("error");
+      this.showError(e);
+      const n = this.events;
+      const kept = !!this.run;
+      if (started) this.status.set(() => (n === 1 ? t("explore.status.stopped.one", { n }) : t("explore.status.stopped.many", { n })));
+      else this.status.set(() => (kept ? t("explore.status.not_started.kept") : t("explore.status.not_started")));
+      if (!(e instanceof ApiError)) console.error(e); // a bug of the page itself
+    }
+  }
+
+  /** The `start` event: a new run on screen. */
+  begin(data, paused) {
+    this.run = new RunData(data);
+    announce(this.run, false);
+    this.events = 1;
+    this.streamEnded = false;
+    this.onChange();
+    this.views.begin(this.run, this.controls.read());
+    this.player.load(this.run.total, { playing: !paused });
+    if (paused) this.player.step(1);
+  }
+
+  /** The stream has ended (`done` or an error): playback stops at the last frame received. */
+  end(state) {
+    this.streamEnded = true;
+    this.stream = null;
+    setRunState(state);
+    this.player.finish();
+    this.onChange();
+  }
+
+  /** Abort the stream in flight, if any. */
+  stop() {
+    if (this.stream) this.stream.abort();
+    this.stream = null;
+  }
+
+  reset() {
+    this.stop();
+    this.run = null;
+    this.player.clear();
+    this.views.clear();
+    this.player.kick();
+    this.message.hide();
+    this.onChange();
+    setRunState("idle");
+    this.unmark();
+    this.status.set(() => t("explore.status.reset"));
+  }
+
+  /** The render loop has drawn the run complete, at its end. */
+  drawn() {
+    if (this.rendered || !this.run) return;
+    this.rendered = true;
+    performance.mark("gfl:rendered");
+    root.dataset.rendered = "true";
+  }
+
+  unmark() {
+    this.rendered = false;
+    delete root.dataset.rendered;
+  }
+
+  /** The status line at playback position p, while streaming and once done. */
+  frame(p) {
+    if (!this.run) return;
+    const { available, total } = this.run;
+    if (root.dataset.run === "streaming") {
+      this.status.set(() => (available >= total ? t("explore.status.streaming.all")
+        : t("explore.status.streaming", { n: available, total })));
+    } else if (root.dataset.run === "done") {
+      const v = { n: this.events, s: ((this.finishedAt - this.startedAt) / 1000).toFixed(2) };
+      const one = this.events === 1;
+      if (p < total) this.status.set(() => (one ? t("explore.status.done.playing.one", v) : t("explore.status.done.playing", v)));
+      else this.status.set(() => (one ? t("explore.status.done.one", v) : t("explore.status.done", v)));
+    }
+  }
+
+  /** An error in words, with the way out where there is one. */
+  showError(e) {
+    const actions = [];
+    const jacobian = this.controls.read().jacobian === "1";
+    if (e instanceof ApiError && e.status === 422 && e.errors.some((x) => (x.loc || []).includes("include")) && jacobian) {
+      actions.push({ label: () => t("explore.message.without_jacobian"), onClick: () => {
+        this.controls.set({ jacobian: "0" });
+        this.start();
+      } });
+    }
+    if (e instanceof ApiError && (e.status === 503 || e.kind === "broken" || e.kind === "network")) {
+      actions.push({ label: () => t("explore.message.try_again"), onClick: () => this.start() });
+    }
+    // an ApiError writes its message in the current language each time it is read
+    this.message.show(e instanceof ApiError ? () => e.message : () => t("explore.message.bug", { error: e.message }), { actions });
+  }
+}
+
+function setRunState(state) {
+  root.dataset.run = state;
+}

@@ -1,0 +1,249 @@
+// The Train tab's training, from Start to done, Stop or error: the controls' state streamed
+// (POST /api/train/stream) into a TrainData and the charts, drawn once per animation frame
+// within a time budget; the progress bar with steps/s and ETA; the status line and the message.
+// Only the stream of the last Start counts: one still arriving from before is dropped.
+
+import { drawDirty } from "./frame-budget.js";
+import { fmt } from "./format.js";
+import { t } from "./i18n.js";
+import { requestBody } from "./state.js";
+import { ApiError, streamEvents } from "./stream-client.js";
+import { activeTab } from "./tabs.js";
+import { readTheme } from "./theme.js";
+import { TrainData } from "./train-data.js";
+
+const FRAME_BUDGET_MS = 12;
+const root = document.documentElement;
+const $ = (selector) => document.querySelector(selector);
+
+/** Each task's short name. */
+const TASK_NAME = {
+  adding: () => t("train.task.adding.name"),
+  copy: () => t("train.task.copy.name"),
+  temporal_order: () => t("train.task.temporal_order.name"),
+};
+
+/** POST /api/train/stream: see streamEvents. */
+function streamTrain(bodyText, { signal, onEvent }) {
+  return streamEvents("/api/train/stream", bodyText, {
+    signal, onEvent, noun: () => t("train.error.noun"), kept: () => t("train.error.kept"),
+  });
+}
+
+export class Training {
+  /**
+   * @param views     {loss, maps, metric, cards}
+   * @param controls  the TrainControls (their values, the URL)
+   * @param message   the MessageBox, `status` the StatusLine
+   */
+  constructor({ views, controls, message, status }) {
+    Object.assign(this, { views, controls, message, status });
+    this.ui = {
+      start: $("#train-start"), stop: $("#train-stop"), bar: $("#train-progress"), fill: $("#train-progress-fill"),
+      progress: $("#train-progress-text"), metricSub: $("#metric-sub"),
+    };
+    this.theme = readTheme();
+    this.data = null; // the TrainData on screen
+    this.stream = null; // the AbortController of the stream in flight
+    this.startedAt = 0;
+    this.endedAt = 0;
+    this.frame = 0; // the animation frame asked for
+    this.tick = this.tick.bind(this);
+    this.ui.stop.addEventListener("click", () => this.stop());
+    this.setState("idle");
+  }
+
+  setState(state) {
+    root.dataset.train = state;
+    this.ui.start.disabled = false;
+    this.ui.stop.disabled = state !== "running";
+  }
+
+  async start() {
+    const values = this.controls.read();
+    this.controls.syncUrl();
+    this.message.hide();
+    if (!values.train_models.length) {
+      this.message.show(() => t("train.message.no_models"), { tone: "info" });
+      return;
+    }
+    this.stop({ quiet: true });
+    const mine = new AbortController();
+    this.stream = mine;
+    this.setState("running");
+    this.status.set(() => t("train.status.starting"));
+    let begun = false;
+    const { views } = this;
+    try {
+      await streamTrain(requestBody("train", values), {
+        signal: mine.signal,
+        onEvent: (name, ev) => {
+          if (mine !== this.stream) return;
+          if (name === "start") {
+            begun = true;
+            this.begin(ev);
+          } else if (name === "progress") {
+            this.data.progress(ev);
+            views.loss.progress(ev);
+            views.maps.progress(ev);
+          } else if (name === "eval") {
+            this.data.eval(ev);
+            views.metric.eval(ev);
+          } else if (name === "done") {
+            this.data.final = ev;
+            views.cards.finish(ev);
+          }
+          this.kick();
+        },
+      });
+      if (mine !== this.stream) return;
+      this.stream = null;
+      this.endedAt = performance.now();
+      this.setState("done");
+      const { data } = this;
+      const solved = data.final.models.filter((m) => m.solved).map((m) => m.label);
+      const done = { steps: data.steps, seconds: ((this.endedAt - this.startedAt) / 1000).toFixed(1), models: solved.join(", ") };
+      this.status.set(() => (solved.length ? t("train.status.done.solved", done) : t("train.status.done.unsolved", done)));
+    } catch (e) {
+      if (mine !== this.stream) return;
+      this.stream = null;
+      this.endedAt = performance.now();
+      if (e.name === "AbortError") return; // stop() has said so
+      this.setState("error");
+      // an ApiError writes its message in the current language each time it is read
+      this.message.show(e instanceof ApiError ? () => e.message : () => t("train.error.page", { reason: e.message }));
+      const at = begun ? { step: this.data.step, steps: this.data.steps } : null;
+      this.status.set(() => (at ? t("train.status.broken", at) : t("train.status.not_started")));
+      if (begun) views.cards.interrupt("broken");
+      if (!(e instanceof ApiError)) console.error(e);
+    }
+    this.kick();
+  }
+
+  /** The `start` event: a new training on screen. */
+  begin(ev) {
+    const data = new TrainData(ev);
+    this.data = data;
+    this.startedAt = performance.now();
+    this.endedAt = 0;
+    for (const el of document.querySelectorAll("[data-train-empty]")) el.hidden = true;
+    const { views } = this;
+    views.loss.begin(data, this.theme);
+    views.maps.begin(data, this.theme);
+    views.metric.begin(data, this.theme);
+    views.cards.begin(data);
+    this.writeMetricSub();
+    const { task, seq_len: seqLen } = data.config;
+    const models = data.models.map((m) => m.label).join(", ");
+    this.status.set(() => t("train.status.training", { models, task: TASK_NAME[task]?.() ?? task, seq_len: seqLen }));
+  }
+
+  /** Stop the training in flight: aborting the fetch disconnects, and the server stops. */
+  stop({ quiet = false } = {}) {
+    if (!this.stream) return;
+    this.stream.abort();
+    this.stream = null;
+    this.endedAt = performance.now();
+    if (quiet) return;
+    this.setState("stopped");
+    const { data } = this;
+    if (data) {
+      const at = { step: data.step, steps: data.steps };
+      this.status.set(() => t("train.status.stopped", at));
+      this.views.cards.interrupt("stopped");
+    } else {
+      this.status.set(() => t("train.status.stopped.early"));
+    }
+    this.kick();
+  }
+
+  get busy() {
+    return !!this.stream;
+  }
+
+  /** The metric card's sentence: which metric, on how many sequences, how often, the baseline. */
+  writeMetricSub() {
+    const { data } = this;
+    if (!data) return;
+    const values = { size: data.config.eval_size, every: data.config.eval_every, baseline: fmt(data.metricBaseline) };
+    this.ui.metricSub.textContent = data.metric === "mse" ? t("train.metric.sub.mse", values)
+      : t("train.metric.sub.accuracy", values);
+  }
+
+  // ---------------------------------------------------------------- drawing (once per frame)
+
+  panels() {
+    return [this.views.loss, ...this.views.maps.panels, this.views.metric];
+  }
+
+  kick() {
+    if (!this.frame) this.frame = requestAnimationFrame(this.tick);
+  }
+
+  tick() {
+    this.frame = 0;
+    const shown = activeTab() === "train";
+    let more = false;
+    if (shown) {
+      more = drawDirty(this.panels(), FRAME_BUDGET_MS);
+      this.views.cards.sync();
+    }
+    this.updateProgress();
+    const pending = this.panels().some((panel) => panel.dirty);
+    const running = root.dataset.train === "running";
+    root.dataset.trainSettled = String(!pending && !running);
+    if (more || running || (pending && shown)) this.kick();
+  }
+
+  updateProgress() {
+    const { data, ui } = this;
+    const step = data ? data.step : 0;
+    const steps = data ? data.steps : 0;
+    const percent = steps ? Math.min(100, (100 * step) / steps) : 0;
+    ui.fill.style.width = `${percent}%`;
+    ui.bar.setAttribute("aria-valuenow", String(Math.round(percent)));
+    const state = root.dataset.train;
+    let text = t("train.progress.ready");
+    if (data) {
+      const seconds = ((this.endedAt || performance.now()) - this.startedAt) / 1000;
+      const rate = seconds > 0 ? step / seconds : 0;
+      const values = { step, steps, percent: Math.floor(percent), rate: rate >= 10 ? Math.round(rate) : rate.toFixed(1) };
+      const eta = rate > 0 ? clock((steps - step) / rate) : "—";
+      if (state === "running") text = t("train.progress.running", { ...values, eta });
+      else if (state === "done") text = t("train.progress.done", { ...values, elapsed: clock(seconds) });
+      else if (state === "stopped") text = t("train.progress.stopped", values);
+      else text = t("train.progress.error", values);
+    } else if (state === "running") text = t("train.progress.waiting");
+    const out = ui.progress;
+    if (out.textContent !== text) out.textContent = text;
+    out.dataset.step = String(step);
+    out.dataset.percent = String(Math.floor(percent));
+  }
+
+  setTheme(theme) {
+    this.theme = theme;
+    this.views.loss.setTheme(theme);
+    this.views.maps.setTheme(theme);
+    this.views.metric.setTheme(theme);
+    this.kick();
+  }
+
+  /** Everything the training wrote, in the current language. */
+  relabel() {
+    this.writeMetricSub();
+    this.views.loss.relabel();
+    this.views.maps.relabel();
+    this.views.metric.relabel();
+    this.views.cards.render();
+    this.updateProgress();
+  }
+}
+
+/** A duration in words: "4.2 s", "1 min 05 s". */
+function clock(seconds) {
+  if (!Number.isFinite(seconds)) return "—";
+  if (seconds < 10) return t("train.clock.seconds", { seconds: Math.max(0, seconds).toFixed(1) });
+  const s = Math.round(seconds);
+  return s >= 60 ? t("train.clock.minutes", { minutes: Math.floor(s / 60), seconds: String(s % 60).padStart(2, "0") })
+    : t("train.clock.seconds", { seconds: s });
+}
