@@ -9,7 +9,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     GFL_HOST=0.0.0.0 \
     GFL_PORT=8000 \
-    GFL_WORKERS=1
+    GFL_WORKERS=1 \
+    GFL_DATA_DIR=/data
 
 WORKDIR /srv/gradient-flow-lab
 COPY requirements.lock ./
@@ -20,8 +21,11 @@ COPY core ./core
 COPY templates ./templates
 COPY static ./static
 RUN pip install --no-cache-dir --no-deps . \
-    && useradd --create-home --uid 10001 app
+    && useradd --create-home --uid 10001 app \
+    && mkdir /data && chown app /data
 
+# the store (uploaded weights): SQLite here unless GFL_DATABASE_URL names a PostgreSQL server
+VOLUME /data
 USER app
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \

@@ -8,12 +8,12 @@ PORT   ?= 8000
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint format install install-test chromium bench clean
+.PHONY: run test lint format install install-test chromium postgresql bench clean
 
 run: $(VENV)/.installed
 	$(BIN)/uvicorn app.main:app --host $(HOST) --port $(PORT) --no-access-log
 
-test: $(VENV)/.installed-test chromium lint
+test: $(VENV)/.installed-test chromium postgresql lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
@@ -39,6 +39,11 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+# Debian's PostgreSQL server for the store's tests (the suite starts its own cluster).
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql >/dev/null; }
 
 bench: $(VENV)/.installed-test chromium
 	$(BIN)/python benchmarks/bench_core.py

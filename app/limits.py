@@ -49,19 +49,28 @@ def slot(limiter_name: str):
 
 
 class BodySizeLimit:
-    """Pure ASGI middleware: refuse a request body over `limit` bytes with 413 before it is
-    parsed, whether or not the client sent Content-Length."""
+    """Pure ASGI middleware: refuse a request body over its limit with 413 before it is parsed,
+    whether or not the client sent Content-Length.
 
-    def __init__(self, app, limit: int):
+    Bodies of the paths in `streamed` ({path: (limit, limit name)}, file uploads) pass through
+    as they arrive, counted: past the limit the client gets the 413 and the route sees a
+    disconnect (it never reads more than the limit). Every other body is read whole first, up
+    to `limit` (body_bytes_max), so that a JSON body over it is never parsed at all."""
+
+    def __init__(self, app, limit: int, streamed: dict[str, tuple[int, str]] | None = None):
         self.app = app
         self.limit = limit
+        self.streamed = streamed or {}
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             return await self.app(scope, receive, send)
+        limit, name = self.streamed.get(scope["path"], (self.limit, "body_bytes_max"))
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            return await self._refuse(send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            return await self._refuse(send, limit, name)
+        if scope["path"] in self.streamed:
+            return await self._stream(scope, receive, send, limit, name)
         chunks, size = [], 0
         while True:
             message = await receive()
@@ -69,8 +78,8 @@ class BodySizeLimit:
                 return
             body = message.get("body", b"")
             size += len(body)
-            if size > self.limit:
-                return await self._refuse(send)
+            if size > limit:
+                return await self._refuse(send, limit, name)
             chunks.append(body)
             if not message.get("more_body", False):
                 break
@@ -86,9 +95,29 @@ class BodySizeLimit:
 
         return await self.app(scope, replay, send)
 
-    async def _refuse(self, send):
-        payload = orjson.dumps({"detail": f"the request body is over {self.limit} bytes "
-                                          "(limit body_bytes_max)"})
+    async def _stream(self, scope, receive, send, limit: int, name: str):
+        size, refused = 0, False
+
+        async def counted():
+            nonlocal size, refused
+            if refused:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            size += len(message.get("body", b""))
+            if size > limit:
+                refused = True
+                await self._refuse(send, limit, name)
+                return {"type": "http.disconnect"}
+            return message
+
+        async def guarded_send(message):
+            if not refused:  # once refused, whatever the route answers is dropped
+                await send(message)
+
+        return await self.app(scope, counted, guarded_send)
+
+    async def _refuse(self, send, limit: int, name: str):
+        payload = orjson.dumps({"detail": f"the request body is over {limit} bytes (limit {name})"})
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"),
                                 (b"content-length", str(len(payload)).encode()),

@@ -13,10 +13,12 @@ from app.catalogue import gamma_label
 from app.compression import Compression
 from app.limits import BodySizeLimit, RunLimiter
 from app.paths import STATIC, TEMPLATES
-from app.routers import explain, meta, pages, runs, train
+from app.routers import explain, meta, pages, runs, train, weights
 from app.routers.pages import PLOTLY_VERSIONED
 from app.security import SecurityHeaders, asset_version
 from app.settings import Settings
+from app.store import Store
+from app.weights import NetworkCache
 
 
 def drain_on_signals(draining: threading.Event) -> None:
@@ -34,6 +36,22 @@ def drain_on_signals(draining: threading.Event) -> None:
             signal.signal(sig, handler)
         except ValueError:  # not the main thread (e.g. under TestClient): nothing to drain
             return
+
+
+NETWORK_CACHE_BYTES = 256 * 2**20  # parsed networks kept in memory, per worker
+
+
+def lazy(make):
+    """A function that makes its value on the first call and returns that value ever after."""
+    lock, made = threading.Lock(), []
+
+    def get():
+        with lock:
+            if not made:
+                made.append(make())
+            return made[0]
+
+    return get
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -61,6 +79,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.limiter = RunLimiter(settings.max_concurrent_runs, settings.retry_after_seconds)
     app.state.train_limiter = RunLimiter(settings.max_concurrent_trainings, settings.retry_after_seconds,
                                          what="trainings", limit_name="max_concurrent_trainings")
+    app.state.store = lazy(lambda: Store.open(settings))  # opened on first use
+    app.state.networks = NetworkCache(NETWORK_CACHE_BYTES)
     app.state.templates = Jinja2Templates(directory=TEMPLATES)
     app.state.templates.env.filters["gamma_label"] = gamma_label
     errors.install(app)
@@ -69,12 +89,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(runs.router)
     app.include_router(train.router)
     app.include_router(explain.router)
+    app.include_router(weights.router)
     static_prefix = f"/static/{asset_version(STATIC, __version__)}"
     app.state.static_prefix = static_prefix
     app.mount(static_prefix, StaticFiles(directory=STATIC), name="static-versioned")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # outermost last: every response, a 413 included, gets the security headers
-    app.add_middleware(BodySizeLimit, limit=settings.body_bytes_max)
+    multipart_slack = 64 * 1024  # the form's boundaries and fields around the file
+    app.add_middleware(BodySizeLimit, limit=settings.body_bytes_max, streamed={
+        "/api/weights": (settings.weights_bytes_max + multipart_slack, "weights_bytes_max")})
     app.add_middleware(Compression)  # page, assets, small JSON; not streams, not huge answers
     app.add_middleware(SecurityHeaders, immutable_prefixes=(static_prefix + "/", PLOTLY_VERSIONED))
     app.add_middleware(logs.AccessLog)

@@ -221,3 +221,22 @@ class RunResultSchema(BaseModel):
 class ErrorSchema(BaseModel):
     detail: str
     errors: list[dict] | None = None
+
+
+class WeightsHead(BaseModel):
+    output_size: int
+
+
+class WeightsInfo(BaseModel):
+    """What POST /api/weights found in a file (and GET /api/weights/{id} returns)."""
+
+    id: str = Field(pattern=r"^sha256:[0-9a-f]{64}$", description="SHA-256 of the file's bytes")
+    format: Literal["safetensors", "npz"]
+    cell: CellName
+    num_layers: int
+    bidirectional: bool
+    input_size: int
+    hidden_size: int
+    head: WeightsHead | None
+    prefix: str
+    parameters: int

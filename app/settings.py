@@ -36,6 +36,12 @@ class Settings:
     # past them ends with a 503 or an `error` event)
     run_seconds_max: float = 30.0
     train_seconds_max: float = 1800.0
+    # your own networks (POST /api/weights) and the store (app/store.py)
+    layers_max: int = 4
+    weights_bytes_max: int = 50_000_000  # one uploaded file
+    weights_store_bytes_max: int = 1_000_000_000  # every kept file together; least recently used out
+    data_dir: str = "data"  # the SQLite store, relative to the working directory
+    database_url: str = ""  # postgresql://…: the store in PostgreSQL instead
     # concurrency
     max_concurrent_runs: int = 4
     max_concurrent_trainings: int = 2
@@ -71,4 +77,7 @@ class Settings:
             "max_concurrent_trainings": self.max_concurrent_trainings,
             "run_seconds_max": self.run_seconds_max,
             "train_seconds_max": self.train_seconds_max,
+            "layers_max": self.layers_max,
+            "weights_bytes_max": self.weights_bytes_max,
+            "weights_store_bytes_max": self.weights_store_bytes_max,
         }

@@ -6,6 +6,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -43,6 +44,30 @@ def chromium_path() -> str:
     return path
 
 
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A PostgreSQL server of the test session's own (tests/postgres.py)."""
+    from postgres import PostgresServer, binaries
+
+    bin_dir = binaries()
+    if bin_dir is None:
+        need("PostgreSQL", "apt-get install -y postgresql (make test does this)")
+    server = PostgresServer(bin_dir, free_port())
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server) -> str:
+    """A fresh, empty database on the session's server, for one test."""
+    import psycopg
+
+    name = f"gfl_{os.getpid()}_{time.monotonic_ns()}"
+    with psycopg.connect(postgres_server.url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return postgres_server.url.rsplit("/", 1)[0] + "/" + name
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -55,7 +80,8 @@ class LiveServer:
     def __init__(self, env: dict | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        full_env = {**os.environ, "GFL_LOG_LEVEL": "warning", **(env or {})}  # no access log noise
+        full_env = {**os.environ, "GFL_LOG_LEVEL": "warning",  # no access log noise
+                    "GFL_DATA_DIR": tempfile.mkdtemp(prefix="gfl-data-"), **(env or {})}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
              "--port", str(self.port), "--log-level", "warning"],
