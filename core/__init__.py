@@ -5,6 +5,7 @@
 - `core.init`         weight initialisation
 - `core.inputs`       input sequences and targets
 - `core.bptt`         backpropagation through time, a step at a time
+- `core.stack`        stacked and bidirectional models, PyTorch's parameter layout
 - `core.spectral`     warm-started largest singular values
 - `core.analysis`     the Pascanu bound and the summary numbers
 - `core.run`          a run as a lazy stream of frames, and its collected result

@@ -35,17 +35,21 @@ def memory_horizon(grad_norm: np.ndarray) -> int | None:
 
 
 def first_nonfinite_forward(
-    hidden: np.ndarray, Y: np.ndarray, loss: float, preactivations: np.ndarray | None = None
+    hidden: np.ndarray, Y: np.ndarray | None, loss: float | None,
+    preactivations: np.ndarray | None = None,
 ) -> int | None:
     """The first t (1..T) at which h_t (hidden [T, B, H]), an output y_t or, when given, a
     pre-activation z_t (preactivations [T, B, H]) is not finite; T when only the loss is not.
-    (An LSTM's |c_t| ≤ t cannot overflow without h_t.)"""
-    bad = ~np.isfinite(Y).all(axis=(1, 2)) | ~np.isfinite(hidden).all(axis=(1, 2))
+    (An LSTM's |c_t| ≤ t cannot overflow without h_t.) Y and loss None: a layer below the
+    readout, its own states alone."""
+    bad = ~np.isfinite(hidden).all(axis=(1, 2))
+    if Y is not None:
+        bad |= ~np.isfinite(Y).all(axis=(1, 2))
     if preactivations is not None:
         bad |= ~np.isfinite(preactivations).all(axis=(1, 2))
     if bad.any():
         return int(np.argmax(bad)) + 1
-    return None if np.isfinite(loss) else len(Y)
+    return None if loss is None or np.isfinite(loss) else len(hidden)
 
 
 def last_nonfinite(values: np.ndarray) -> int | None:

@@ -18,6 +18,14 @@ thread while the sweep fills a spare pair of block buffers (BLAS releases the GI
 are added in the same order either way). `composed_bptt` is the plain reference built from
 `Cell.step_forward` / `step_backward`; tests hold the two to the same numbers.
 
+A sweep without a readout (`targets=None`) is one layer of a larger model (`core.stack`): its
+caller calls `start_backward()` in place of `compute_loss()` and hands `backward_step(t, dh_in)`
+the gradient ∂L/∂h_t that reaches h_t from outside the layer (from the readout, or from the
+layer above); ∂L/∂h_t in `grad_norm` is then the total derivative, that part plus the path
+through s_{t+1}. With `input_grads=True` the sweep also returns ∂L/∂x_t [T, B, D], one product
+per block like the weight gradients (`dAX_block W_xᵀ`, on the helper thread when there is one):
+what the layer below gets from this one.
+
 With `jacobian=True` the sweep also carries M_t = ∂s_T/∂s_t for batch item 0 (s = h, or
 (h, c) for the LSTM), one row per component of s_T. Going back a step is the cell's own
 backward applied to those rows, M_{t−1} = M_t ∂s_t/∂s_{t−1}; M is kept normalised with its
@@ -125,10 +133,12 @@ class Sweep:
         loss_scale: float | None = None,
         cell_grads: bool = False,
         overlap: bool | None = None,
+        input_grads: bool = False,
     ):
-        """`overlap`: the weight-gradient products of a block on a helper thread (None: when
-        they are large enough, see OVERLAP_MIN_MACS). The sums are the same either way, bit
-        for bit: the blocks are added in the same order."""
+        """`targets` None: no readout and no loss (see the module doc). `input_grads`: keep
+        ∂L/∂x_t (`input_grads()`). `overlap`: the weight-gradient products of a block on a
+        helper thread (None: when they are large enough, see OVERLAP_MIN_MACS). The sums are
+        the same either way, bit for bit: the blocks are added in the same order."""
         T, B, D = X.shape
         H = P[cell.h_weight].shape[0]
         self.loss_steps = np.arange(T)[loss_step_index(loss_at, T)]  # 0-based indices of S
@@ -143,11 +153,13 @@ class Sweep:
         self.hs = [state0[0]]  # h_0..h_T
         self.caches: list[tuple] = [()]  # caches[t] for t = 1..T
         self.dH: list[np.ndarray] = []  # ∂L/∂h_t, the total derivative, for t = T..1
+        self.dH_out: dict[int, np.ndarray] = {}  # ∂L/∂h_t through y_t alone (0-based t ∈ S)
+        self.dX = np.empty((T, B, D)) if input_grads else None  # ∂L/∂x_t, filled block by block
         # ∂L/∂ax_t and ∂L/∂ah_t of one block of steps, and the weight gradients summed so far
         self.dAX_block = np.empty((BLOCK, B, cell.gates * H))
         self.dAH_block = np.empty_like(self.dAX_block) if cell.h_bias is not None else self.dAX_block
-        if overlap is None:
-            overlap = BLOCK * B * cell.gates * H * (D + H) >= OVERLAP_MIN_MACS
+        if overlap is None:  # the block's products: X_blockᵀ dAX, H_prevᵀ dAH (and dAX W_xᵀ)
+            overlap = BLOCK * B * cell.gates * H * ((2 if input_grads else 1) * D + H) >= OVERLAP_MIN_MACS
         self.worker: threading.Thread | None = None  # a block's products in flight
         self.worker_error: BaseException | None = None
         # while the helper reads one pair of block buffers, the sweep fills the other (a pair
@@ -162,6 +174,7 @@ class Sweep:
         self.jacobian = jacobian
         self.jacobian_norm = np.full(T + 1, np.nan) if jacobian else None
         self.loss: float | None = None  # L, once compute_loss() has run
+        self.backward_ready = False  # start_backward() has run
 
     # --- forward ---------------------------------------------------------------------
     def forward_step(self, t: int) -> tuple[State, tuple]:
@@ -175,32 +188,44 @@ class Sweep:
         self.caches.append(cache)
         return state, cache
 
-    def compute_loss(self) -> float:
-        """L, after the forward sweep (kept in `loss`); also sets up ∂L/∂y."""
+    def start_backward(self) -> None:
+        """After the forward sweep: h_0..h_T stacked (`hidden_states()`), ∂L/∂s_T = 0 and, with
+        jacobian, M_T = I. `compute_loss()` calls it; for a sweep without a readout its caller
+        does (a second call does nothing)."""
+        if self.backward_ready:
+            return
+        self.backward_ready = True
         self.H_all = stack_rows(self.hs)  # h_0..h_T, [T + 1, B, H]
-        loss, self.dY, self.Y = output_grads(self.H_all[1:], self.P, self.targets, self.loss_at,
-                                             self.loss_kind, self.loss_scale)
-        # ∂L/∂h_t through y_t alone, for t ∈ S only
-        self.dH_out = dict(zip(self.loss_steps.tolist(), self.dY[self.loss_steps] @ self.P["W_hy"].T,
-                               strict=True))
         self.d_state = tuple(np.zeros((self.B, self.H)) for _ in self.cell.state_names)
         if self.jacobian:
             S = self.H * len(self.cell.state_names)
             self.M = np.eye(S)  # ∂s_T/∂s_T, normalised
             self.log_scale = 0.0
             self.top_sv = TopSingularValue(S)
+
+    def compute_loss(self) -> float:
+        """L, after the forward sweep (kept in `loss`); also sets up ∂L/∂y."""
+        self.start_backward()
+        loss, self.dY, self.Y = output_grads(self.H_all[1:], self.P, self.targets, self.loss_at,
+                                             self.loss_kind, self.loss_scale)
+        # ∂L/∂h_t through y_t alone, for t ∈ S only
+        self.dH_out = dict(zip(self.loss_steps.tolist(), self.dY[self.loss_steps] @ self.P["W_hy"].T,
+                               strict=True))
         self.loss = loss
         return loss
 
     # --- backward --------------------------------------------------------------------
-    def backward_step(self, t: int) -> np.ndarray:
+    def backward_step(self, t: int, dh_in: np.ndarray | None = None) -> np.ndarray:
         """Step t back (T..1): returns ∂L/∂h_t [B, H], the total derivative; its norm is in
-        `grad_norm[t]` and, with jacobian, ‖∂s_T/∂s_t‖₂ in `jacobian_norm[t]`. After t = 1,
+        `grad_norm[t]` and, with jacobian, ‖∂s_T/∂s_t‖₂ in `jacobian_norm[t]`. `dh_in` [B, H]:
+        the part of ∂L/∂h_t that comes from outside the sweep (None: none). After t = 1,
         `d_state` holds ∂L/∂s_0."""
         dh = self.d_state[0]
         direct = self.dH_out.get(t - 1)
         if direct is not None:
             dh = dh + direct
+        if dh_in is not None:
+            dh = dh + dh_in
         self.dH.append(dh)
         self.grad_norm[t] = frobenius(dh)
         d_state = (dh, *self.d_state[1:])
@@ -251,7 +276,8 @@ class Sweep:
 
     def _accumulate_weight_grads(self, dAX_block, dAH_block, start: int, stop: int) -> None:
         """Add the weight gradients of steps start+1..stop (0-based start:stop): one product per
-        weight for the whole block, `X_blockᵀ dAX_block` and `H_prevᵀ dAH_block`."""
+        weight for the whole block, `X_blockᵀ dAX_block` and `H_prevᵀ dAH_block`; and, when
+        kept, ∂L/∂x_t of those steps, `dAX_block W_xᵀ`."""
         cell, g, n = self.cell, self.grads, stop - start
         dAX = dAX_block[:n].reshape(n * self.B, -1)
         dAH = dAH_block[:n].reshape(n * self.B, -1)
@@ -262,6 +288,8 @@ class Sweep:
         g[cell.x_bias] += dAX.sum(axis=0)
         if cell.h_bias is not None:
             g[cell.h_bias] += dAH.sum(axis=0)
+        if self.dX is not None:  # back through x_t W_x
+            np.matmul(dAX, self.P[cell.x_weight].T, out=self.dX[start:stop].reshape(n * self.B, -1))
 
     def _jacobian_step(self, t: int) -> None:
         self.jacobian_norm[t] = np.exp(self.log_scale)
@@ -281,8 +309,11 @@ class Sweep:
             self.log_scale = -np.inf if sigma == 0 else np.nan
 
     def param_grads(self) -> Params:
-        """∂L/∂P for every parameter, after the backward sweep."""
+        """∂L/∂P for every parameter, after the backward sweep (the cell's alone without a
+        readout)."""
         self._join_worker()
+        if self.targets is None:
+            return dict(self.grads)
         B, idx = self.B, self.loss_steps
         H_S = self.H_all[1:][idx].reshape(len(idx) * B, -1)
         dY_S = self.dY[idx].reshape(len(idx) * B, -1)
@@ -332,6 +363,12 @@ class Sweep:
     def cell_grad_norms(self) -> np.ndarray | None:
         """‖∂L/∂c_t‖_F [T] (the LSTM, when asked for with cell_grads)."""
         return None if self.cell_grad_norm is None else self.cell_grad_norm[1:]
+
+    def input_grads(self) -> np.ndarray | None:
+        """∂L/∂x_1..∂L/∂x_T [T, B, D] (after the backward sweep), when asked for with
+        input_grads."""
+        self._join_worker()  # the last blocks' products may still be in flight
+        return self.dX
 
 
 def forward_outputs(cell: Cell, P: Params, X: np.ndarray, loss_at="last") -> np.ndarray:

@@ -65,12 +65,20 @@ def rescale_spectral(W: np.ndarray, sigma_max: float) -> np.ndarray:
 
 
 def init_params(
-    cell: Cell, D: int, H: int, O: int, spec: InitSpec, rng: np.random.Generator
+    cell: Cell, D: int, H: int, O: int | None, spec: InitSpec, rng: np.random.Generator,
+    readout_width: int | None = None,
 ) -> Params:
-    """Fresh parameters for `cell`, drawn in the order of `cell.param_shapes`."""
+    """Fresh parameters for `cell`, drawn in the order of `cell.param_shapes`. O None: the
+    cell's alone, no readout (a layer below the top of a stack); `readout_width`: the rows of
+    W_hy when it reads more than one H-wide state (2H for a bidirectional top layer; default H)."""
     G = cell.gates
     P: Params = {}
-    for name, shape in cell.param_shapes(D, H, O).items():
+    shapes = cell.param_shapes(D, H, 1 if O is None else O)
+    if O is None:
+        del shapes["W_hy"], shapes["b_y"]
+    elif readout_width is not None:
+        shapes["W_hy"] = (readout_width, O)
+    for name, shape in shapes.items():
         if len(shape) == 2:
             n, width = shape
             blocks = width // H if name in (cell.x_weight, cell.h_weight) else 1
