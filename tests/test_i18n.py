@@ -16,6 +16,7 @@ FILES = {lang: json.loads((ROOT / "static" / "i18n" / f"{lang}.json").read_text(
          for lang in i18n.LANGUAGES}
 EN, KO = FILES["en"], FILES["ko"]
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
+JS = sorted((ROOT / "static" / "js").rglob("*.js"))
 
 
 def used_keys() -> dict[str, set[str]]:
@@ -26,15 +27,20 @@ def used_keys() -> dict[str, set[str]]:
         re.compile(r"""data-i18n=["']([\w.-]+)["']"""),
     ]
     attrs = re.compile(r"""data-i18n-attrs=["']([^"']+)["']""")
-    found = {}
-    for path in [*(ROOT / "templates").glob("*.html"), *(ROOT / "static" / "js").glob("*.js")]:
-        if path.name == "i18n.js":  # the mechanism itself (its comments show the syntax)
-            continue
-        text = path.read_text(encoding="utf-8")
+
+    def keys_in(text: str) -> set[str]:
         keys = {m for p in patterns for m in p.findall(text)}
         for spec in attrs.findall(text):
             keys |= {pair.split("=", 1)[1].strip() for pair in spec.split(";") if "=" in pair}
-        found[path.name] = keys
+        return {k for k in keys if "{" not in k}  # a key a template builds: see the rendered page
+
+    found = {}
+    for path in [*(ROOT / "templates").glob("*.html"), *JS]:
+        if path.name == "i18n.js":  # the mechanism itself (its comments show the syntax)
+            continue
+        found[str(path.relative_to(ROOT))] = keys_in(path.read_text(encoding="utf-8"))
+    # the page as served, in which the keys built from the model catalogue are written out
+    found["the rendered page"] = keys_in(TestClient(create_app()).get("/?lang=en").text)
     return found
 
 
@@ -50,11 +56,11 @@ def test_every_key_the_page_uses_is_defined(name):
 
 def test_every_defined_key_is_used_somewhere():
     used = set().union(*used_keys().values())
-    for path in (ROOT / "static" / "js").glob("*.js"):  # keys chosen by a condition: t(ok ? "a" : "b")
+    for path in JS:  # keys chosen by a condition: t(ok ? "a" : "b")
         used |= set(re.findall(r"""["']([a-z]+\.[\w.-]+)["']""", path.read_text(encoding="utf-8"))) & set(EN)
     # keys built at run time from a prefix and a value of the data (`lessons.${id}.title`, …)
     dynamic = set()
-    for path in (ROOT / "static" / "js").glob("*.js"):
+    for path in JS:
         dynamic |= set(re.findall(r"""`([a-z][\w.-]*)\.\$\{""", path.read_text(encoding="utf-8")))
     unused = [k for k in EN if k not in used and not any(k.startswith(p + ".") for p in dynamic)]
     assert unused == []

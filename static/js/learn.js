@@ -1,5 +1,5 @@
 // The teaching layer: five explainers under the Explore tab's charts, each drawn from the run on
-// screen (templates/learn.html). main.js announces runs (run-events.js); the explainers redraw
+// screen (templates/learn.html). run-controller.js announces runs (run-events.js); the explainers redraw
 // when a run starts, when its stream has ended, on the bound's σ_max slider, and when the
 // language or the theme changes. The 2-D zig-zag comes from GET /api/explain/zigzag (computed by
 // the server, like everything else on the page).

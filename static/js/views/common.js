@@ -23,7 +23,7 @@
 // Plotly: the first draw of a run creates the chart (Plotly.react), later ones append with
 // Plotly.extendTraces (lines), redraw the columns filled so far (heatmaps, Plotly.react) or
 // restyle what changed in place (histograms). The page calls draw() on dirty panels in tasks of
-// their own with a time budget (main.js, frame-budget.js), so frames are batched and no task
+// their own with a time budget (render-loop.js, frame-budget.js), so frames are batched and no task
 // grows long however fast frames arrive. Going back in time (the scrubber) rebuilds a panel up
 // to p.
 //

@@ -1,0 +1,51 @@
+"""The import rules of docs/architecture.md, held: the core imports numpy and the standard
+library only, a view imports no other view and nothing of the URL or the stream, the page's
+math module imports nothing."""
+
+import ast
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+JS = ROOT / "static" / "js"
+VIEW_MAY_IMPORT = {"common.js", "plot-style.js", "frame-budget.js", "format.js", "i18n.js", "theme.js",
+                   "catalogue.js", "gradient-math.js"}
+
+
+def python_imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def js_imports(path: Path) -> set[str]:
+    return {Path(m).name for m in re.findall(r"""^(?:import|export)\b[^;]*?from\s+["']([^"']+)["']""",
+                                             path.read_text(encoding="utf-8"), re.M | re.S)}
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "core").glob("*.py")), ids=lambda p: p.name)
+def test_the_core_imports_numpy_and_the_standard_library_only(path):
+    outside = python_imports(path) - {"numpy", "core"} - set(sys.stdlib_module_names)
+    assert outside == set()
+    assert not {"json", "pickle", "logging"} & python_imports(path)  # no I/O of its own
+
+
+@pytest.mark.parametrize("path", sorted((JS / "views").glob("*.js")), ids=lambda p: p.name)
+def test_a_view_knows_no_other_view_nor_the_url(path):
+    assert js_imports(path) - VIEW_MAY_IMPORT == set()
+
+
+def test_the_page_math_imports_nothing_and_touches_no_dom():
+    path = JS / "gradient-math.js"
+    text = re.sub(r"//.*", "", path.read_text(encoding="utf-8"))
+    assert js_imports(path) == set()
+    assert not re.search(r"\b(document|window|Plotly)\b", text)
+
