@@ -8,7 +8,7 @@ computes the loss of the contract itself, so it checks the output layer and the 
 import numpy as np
 import pytest
 from numerics import numeric_grad as central_difference
-from numerics import rel_err
+from numerics import recorded_sweep, rel_err
 
 from core.bptt import Sweep, composed_bptt
 from core.cells import make_cell
@@ -92,26 +92,9 @@ def problem(cell_name, activation, B, seed, loss="mse"):
 
 
 def full_sweep(cell, P, X, targets, loss_at, state0, loss="mse"):
-    """A complete Sweep, and what its steps returned: the states s_t (one [T + 1, B, H] array
-    per component, index t = 0..T) and the total ∂L/∂h_t [T + 1, B, H] (index t; index 0 is
-    ∂L/∂h_0), plus ∂L/∂s_t through the steps after t only (for t = T..1, d_state just before
-    step t goes back). Only the documented return values are read, not the sweep's storage."""
-    B = X.shape[1]
+    """A complete Sweep and what its steps returned (numerics.recorded_sweep)."""
     sweep = Sweep(cell, P, X, targets, loss_at, state0=state0, loss_kind=loss)
-    s0 = state0 if state0 is not None else cell.zero_state(B, H)
-    states = [[np.array(s)] for s in s0]
-    for t in range(1, T + 1):
-        state, _ = sweep.forward_step(t)
-        for store, s in zip(states, state, strict=True):
-            store.append(np.array(s))
-    sweep.compute_loss()
-    dH = np.zeros((T + 1, B, H))
-    later = {}
-    for t in range(T, 0, -1):
-        later[t] = tuple(np.array(d) for d in sweep.d_state)
-        dH[t] = sweep.backward_step(t)
-    dH[0] = sweep.d_state[0]
-    return sweep, [np.stack(s) for s in states], dH, later
+    return sweep, *recorded_sweep(sweep, state0)
 
 
 def check_against_differences(cell, P, X, targets, loss_at, state0, loss):

@@ -14,7 +14,7 @@ a failure, not a skip.
 
 import numpy as np
 import pytest
-from numerics import rel_err
+from numerics import recorded_sweep, rel_err
 
 from core.bptt import Sweep
 from core.init import InitSpec
@@ -40,22 +40,11 @@ def make_run(cell, activation, T=6, H=5, D=3, O=2, B=3, loss_at="last", seed=3, 
 
 
 def run_sweep(cell, P, X, Y, loss_at, jacobian=False, state0=None):
-    """A complete Sweep, the states s_t it returned (one [T + 1, B, H] array per component,
-    index t = 0..T) and the total ∂L/∂h_t it returned ([T + 1, B, H], index t = 1..T)."""
-    T, B, _ = X.shape
-    H = P["W_hy"].shape[0]
+    """A complete Sweep, the states s_t and the total ∂L/∂h_t its steps returned
+    (numerics.recorded_sweep)."""
     sweep = Sweep(cell, P, X, Y, loss_at, jacobian=jacobian, state0=state0)
-    s0 = state0 if state0 is not None else cell.zero_state(B, H)
-    states = [[np.array(s)] for s in s0]
-    for t in range(1, T + 1):
-        state, _ = sweep.forward_step(t)
-        for store, s in zip(states, state, strict=True):
-            store.append(np.array(s))
-    sweep.compute_loss()
-    dH = np.zeros((T + 1, B, H))
-    for t in range(T, 0, -1):
-        dH[t] = sweep.backward_step(t)
-    return sweep, [np.stack(s) for s in states], dH
+    states, dH, _ = recorded_sweep(sweep, state0)
+    return sweep, states, dH
 
 
 def torch_step(torch, cell, activation, Pt, x, state):
