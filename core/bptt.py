@@ -323,7 +323,8 @@ class Sweep:
         return grads
 
     def run(self) -> float:
-        """The whole sweep: every forward step, the loss, every backward step. Returns L."""
+        """The whole sweep of a model with its readout: every forward step, the loss, every
+        backward step. Returns L."""
         for t in range(1, self.T + 1):
             self.forward_step(t)
         loss = self.compute_loss()
