@@ -283,20 +283,23 @@ def run(spec: RunSpec) -> Iterator[Frame]:
 
 
 def _forward_frame(i: int, u: Unit, k: int) -> ForwardFrame:
-    cell = u.sweep.cell
-    state, cache = u.sweep.forward_step(k)
+    """The frame of unit u's own step k (time t = u.times[k])."""
+    sw = u.sweep
+    cell = sw.cell
+    state, cache = sw.forward_step(k)
     gates = {name: g[0] for name, g in cell.gate_values(cache).items()}
     z = cell.preactivation(cache)
-    return ForwardFrame(i, u.time(k), state[0][0], state[1][0] if cell.has_cell_state else None, gates,
+    return ForwardFrame(i, u.times[k], state[0][0], state[1][0] if cell.has_cell_state else None, gates,
                         None if z is None else z[0], u.layer, u.direction)
 
 
 def _backward_frame(i: int, u: Unit, k: int) -> BackwardFrame:
+    """The frame of unit u's own step k back (time t = u.times[k])."""
     sw = u.sweep
     dh = sw.backward_step(k, u.injected[k])
     jn = float(sw.jacobian_norm[k]) if sw.jacobian_norm is not None else None
     cn = float(sw.cell_grad_norm[k]) if sw.cell_grad_norm is not None else None
-    return BackwardFrame(i, u.time(k), float(sw.grad_norm[k]), dh[0], jn, cn, u.layer, u.direction)
+    return BackwardFrame(i, u.times[k], float(sw.grad_norm[k]), dh[0], jn, cn, u.layer, u.direction)
 
 
 def _unit_series(u: Unit, grads: Params, outputs: np.ndarray | None, loss: float | None) -> LayerSeries:

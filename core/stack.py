@@ -342,6 +342,8 @@ def torch_grads(stack: Stack, grads: Params) -> dict[str, np.ndarray]:
 class Unit:
     """One (layer, direction) of a running model: its sweep, and its steps and arrays by time t."""
 
+    __slots__ = ("T", "direction", "injected", "layer", "reverse", "sweep", "times")
+
     def __init__(self, layer: int, direction: str, sweep: Sweep):
         self.layer, self.direction, self.sweep = layer, direction, sweep
         self.reverse = direction == "backward"
@@ -349,10 +351,12 @@ class Unit:
         # ∂L/∂h from outside the unit (the readout or the layer above), by the sweep's own step
         # k (index k; None: nothing at that step)
         self.injected: list[np.ndarray | None] = [None] * (self.T + 1)
+        # times[k]: the time t of the sweep's own step k (a list: read at every frame)
+        self.times = list(range(self.T + 1, 0, -1)) if self.reverse else list(range(self.T + 1))
 
     def time(self, k: int) -> int:
         """The time t of the sweep's own step k."""
-        return self.T + 1 - k if self.reverse else k
+        return self.times[k]
 
     def in_time(self, a: np.ndarray | None) -> np.ndarray | None:
         """An array indexed by the sweep's own step (axis 0), indexed by time."""
