@@ -482,7 +482,7 @@ def sweep_memory_bytes(cell: str, T: int, B: int, D: int, H: int, O: int) -> flo
 
 def model_shape(m: ModelSpec, spec: RunSpec) -> tuple[int, int, int]:
     """(H, num_layers, directions) of a model, its weights' hidden size if it has weights."""
-    H = spec.hidden_size if m.weights is None else int(np.shape(m.weights["weight_hh_l0"])[1])
+    H = spec.hidden_size if m.weights is None else torch_layout(m.weights).hidden_size
     return H, m.num_layers, 2 if m.bidirectional else 1
 
 

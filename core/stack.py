@@ -40,7 +40,7 @@ of `params()` and no gradient is reported for it.
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -285,10 +285,6 @@ def from_torch(
     if stack.head["W_hy"].shape[:1] != expected or stack.head["b_y"].shape != stack.head["W_hy"].shape[1:]:
         raise ValueError(f"the head must be W_hy [{expected[0]}, O] and b_y [O]")
     return stack
-
-
-def with_head(stack: Stack, head: Params) -> Stack:
-    return replace(stack, head=dict(head))
 
 
 def _torch_pairs(stack: Stack):

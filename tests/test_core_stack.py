@@ -583,6 +583,12 @@ def test_cost_estimates_grow_with_layers_and_directions():
     for k in (0, 1):
         assert work_units(one)[k] < work_units(two)[k] < work_units(bi)[k]
     assert work_units(bi)[1] == pytest.approx(4 * work_units(one)[1])  # a Jacobian per unit
+    weights = numpy_state("lstm", D, 32, O, 2, True)  # sized by the weights, not by hidden_size
+    given = RunSpec(models=(ModelSpec("lstm", num_layers=2, bidirectional=True, weights=weights),),
+                    seq_len=200, hidden_size=64, batch_size=8)
+    drawn = RunSpec(models=(ModelSpec("lstm", num_layers=2, bidirectional=True),), seq_len=200,
+                    hidden_size=32, batch_size=8)
+    assert work_units(given) == work_units(drawn) and memory_bytes(given) == memory_bytes(drawn)
 
 
 @pytest.mark.parametrize("cell_name", ["rnn", "lstm", "gru"])
