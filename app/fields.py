@@ -48,7 +48,7 @@ FIELDS: tuple[Field, ...] = (
     Field("grads", "grads", CELLS, "backward", "H"),
     Field("jacobian_norm", "jacobian", CELLS, "backward", 1),
     Field("bound", None, ("rnn",), "summary", 1),
-    Field("zigzag", None, ("rnn",), "summary", 1),
+    Field("sign_uniform", None, ("rnn",), "summary", 1),
     Field("cell_grad_norm", None, ("lstm",), "backward", 1),
 )
 # `params` adds each model's parameters and the run's inputs and targets (not per step)

@@ -201,7 +201,7 @@ class ModelResultSchema(ModelLabel):
     grads: list[list[Num]] | None = None
     jacobian_norm: list[Num] | None = None
     bound: list[Num] | None = None
-    zigzag: list[Num] | None = Field(None, description=(
+    sign_uniform: list[Num] | None = Field(None, description=(
         "T numbers, rnn only: the fraction of units whose per-step ∂L/∂W_hh column h_{t−1}ᵀδ_t is "
         "sign-uniform (batch item 0); null at t = 1. Exactly 1 for sigmoid (h > 0)."))
     cell_grad_norm: list[Num] | None = Field(None, description=(

@@ -146,7 +146,7 @@ class LayerSeries:
 
     jacobian_norm[t] = ‖∂s_end/∂s_t‖₂ within the unit's own recursion: s_end = s_T for the
     forward direction, s_1 for the backward one. bound (rnn): Pascanu's (γ σ_max)^(steps from t
-    to s_end) with this unit's σ_max(W_hh). zigzag (rnn): analysis.sign_uniform_fractions along
+    to s_end) with this unit's σ_max(W_hh). sign_uniform (rnn): analysis.sign_uniform_fractions along
     the unit's recursion, NaN at its first step. summary: log10_grad_ratio and memory_horizon
     along the unit's recursion too (for the backward direction: from t = 1 back to t = T),
     overflow_step (a time t) and overflow_phase of this unit, sigma_max.
@@ -157,7 +157,7 @@ class LayerSeries:
     grad_norm: np.ndarray  # [T], ‖∂L/∂h_t‖_F, the total derivative
     jacobian_norm: np.ndarray | None  # [T]
     bound: np.ndarray | None  # [T], rnn only
-    zigzag: np.ndarray | None  # [T], rnn only
+    sign_uniform: np.ndarray | None  # [T], rnn only
     cell_grad_norm: np.ndarray | None  # [T], LSTM only
     summary: dict
 
@@ -177,7 +177,7 @@ class SummaryFrame:
     param_grads: Params
     param_grad_norm: dict[str, float]
     summary: dict  # log10_grad_ratio, memory_horizon, overflow_step, overflow_phase, sigma_max
-    zigzag: np.ndarray | None = None  # [T], rnn only: analysis.sign_uniform_fractions, NaN at t = 1
+    sign_uniform: np.ndarray | None = None  # [T], rnn only: analysis.sign_uniform_fractions, NaN at t = 1
     cell_grad_norm: np.ndarray | None = None  # [T], LSTM only: ‖∂L/∂c_t‖_F
     layers: list[LayerSeries] = field(default_factory=list)
 
@@ -313,11 +313,11 @@ def _unit_series(u: Unit, grads: Params, outputs: np.ndarray | None, loss: float
     sigma = recurrent_sigma_max(cell, sw.P)
     activation = cell.activation
     bound = analysis.pascanu_bound(activation.gamma, sigma, sw.T) if activation else None
-    zigzag = None
+    sign_uniform = None
     if activation:  # h_t and ∂L/∂h_t of batch item 0
         fractions = analysis.sign_uniform_fractions(sw.hidden_states()[:, 0], sw.state_grads(item=0),
                                                     activation.dphi)
-        zigzag = np.concatenate([[np.nan], fractions])
+        sign_uniform = np.concatenate([[np.nan], fractions])
 
     step, phase = analysis.first_nonfinite_forward(sw.hidden_states(), outputs, loss,
                                                    sw.preactivations()), "forward"
@@ -342,7 +342,7 @@ def _unit_series(u: Unit, grads: Params, outputs: np.ndarray | None, loss: float
         return None if a is None else u.in_time(a).copy()
 
     return LayerSeries(layer=u.layer, direction=u.direction, grad_norm=in_time(grad_norm),
-                       jacobian_norm=in_time(jac), bound=in_time(bound), zigzag=in_time(zigzag),
+                       jacobian_norm=in_time(jac), bound=in_time(bound), sign_uniform=in_time(sign_uniform),
                        cell_grad_norm=in_time(sw.cell_grad_norms()), summary=summary)
 
 
@@ -362,7 +362,7 @@ def _summary_frame(i: int, ss: StackSweep, loss: float) -> SummaryFrame:
         param_grads=grads,
         param_grad_norm={k: float(np.sqrt(np.sum(g * g))) for k, g in grads.items()},
         summary=t.summary,
-        zigzag=t.zigzag,
+        sign_uniform=t.sign_uniform,
         cell_grad_norm=t.cell_grad_norm,
         layers=layers,
     )

@@ -63,7 +63,7 @@ def assemble(events: list[Event]) -> dict:
             s = e.data
             m = models[s["model"]]
             m.update(loss=s["loss"], summary=s["summary"], param_grad_norm=s["param_grad_norm"])
-            m.update({k: s[k] for k in ("bound", "zigzag", "params") if k in s})
+            m.update({k: s[k] for k in ("bound", "sign_uniform", "params") if k in s})
             m["_summary"] = s
     for m in models:
         fw, bw = m.pop("_fw"), sorted(m.pop("_bw"), key=lambda d: d["t"])

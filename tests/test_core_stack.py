@@ -539,7 +539,7 @@ def test_collected_layers_are_the_units_by_time(cell_name):
         assert r.jacobian_norm[end] == 1.0
         if cell_name == "rnn":
             assert r.bound[end] == 1.0 and r.preactivation.shape == (T, H)
-            assert np.isnan(r.zigzag[T - 1 - end])  # the unit's first step
+            assert np.isnan(r.sign_uniform[T - 1 - end])  # the unit's first step
             assert r.summary["sigma_max"] > 0
         else:
             assert set(r.gates) == set(stack.cell.gate_names) and r.bound is None

@@ -52,12 +52,12 @@ def test_the_run_carries_the_zigzag_statistic_for_every_rnn():
     spec = RunSpec(models=(ModelSpec("rnn", "sigmoid"), ModelSpec("rnn", "tanh"), ModelSpec("lstm")),
                    seq_len=30, batch_size=3, seed=5)
     sig, tanh, lstm = collect(run(spec)).models
-    assert np.isnan(sig.zigzag[0]) and np.isnan(tanh.zigzag[0])
-    assert np.all(sig.zigzag[1:] == 1.0)
-    assert tanh.zigzag[1:].mean() < 0.1
+    assert np.isnan(sig.sign_uniform[0]) and np.isnan(tanh.sign_uniform[0])
+    assert np.all(sig.sign_uniform[1:] == 1.0)
+    assert tanh.sign_uniform[1:].mean() < 0.1
     np.testing.assert_array_equal(
-        tanh.zigzag[1:], sign_uniform_fractions(tanh.hidden, tanh.grads, ACTIVATIONS["tanh"].dphi))
-    assert lstm.zigzag is None
+        tanh.sign_uniform[1:], sign_uniform_fractions(tanh.hidden, tanh.grads, ACTIVATIONS["tanh"].dphi))
+    assert lstm.sign_uniform is None
 
 
 # --- the LSTM's total cell-state gradient ----------------------------------------------
@@ -233,7 +233,7 @@ def test_api_runs_carry_zigzag_and_cell_grad_norm(client):
     body = {"models": [{"cell": "rnn", "activation": "sigmoid"}, {"cell": "lstm"}, {"cell": "gru"}],
             "seq_len": 20, "include": []}
     sig, lstm, gru = client.post("/api/runs", json=body).json()["models"]
-    assert sig["zigzag"][0] is None and set(sig["zigzag"][1:]) == {1.0}
-    assert "cell_grad_norm" not in sig and "zigzag" not in lstm
+    assert sig["sign_uniform"][0] is None and set(sig["sign_uniform"][1:]) == {1.0}
+    assert "cell_grad_norm" not in sig and "sign_uniform" not in lstm
     assert len(lstm["cell_grad_norm"]) == 20 and all(v > 0 for v in lstm["cell_grad_norm"])
-    assert "cell_grad_norm" not in gru and "zigzag" not in gru
+    assert "cell_grad_norm" not in gru and "sign_uniform" not in gru

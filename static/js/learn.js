@@ -178,9 +178,9 @@ export class Explainers {
 
   renderZigzagStat() {
     const th = this.theme;
-    const rnns = this.models("rnn").filter((m) => m.summary?.zigzag);
+    const rnns = this.models("rnn").filter((m) => m.summary?.sign_uniform);
     const traces = rnns.map((m) => ({
-      x: m.summary.zigzag.map((_, k) => k + 1).slice(1), y: m.summary.zigzag.slice(1),
+      x: m.summary.sign_uniform.map((_, k) => k + 1).slice(1), y: m.summary.sign_uniform.slice(1),
       name: m.label, mode: "lines", line: { color: this.colour(m.key), width: 2.2 },
       hovertemplate: t("learn.zigzag.hover") + "<extra>" + m.label + "</extra>", meta: { kind: "zigzag", model: m.key },
     }));
@@ -192,7 +192,7 @@ export class Explainers {
     }), "zigzag-statistic");
 
     const lines = rnns.map((m) => {
-      const vals = m.summary.zigzag.slice(1).filter((v) => v !== null);
+      const vals = m.summary.sign_uniform.slice(1).filter((v) => v !== null);
       const mean = meanOfFinite(vals);
       const allOne = vals.length > 0 && vals.every((v) => v === 1);
       return allOne
