@@ -8,6 +8,7 @@ from fastapi import Body, Depends, Request
 from app.limits import slot
 from app.resolve import resolve_run, resolve_train
 from app.schemas import RUN_EXAMPLES, TRAIN_EXAMPLES, RunRequest, TrainRequest
+from app.weights import UNPACKED_FACTOR, load_network
 from core.run import RunSpec
 from core.train import TrainSpec
 
@@ -26,7 +27,13 @@ def run_request(
     request: Request,
     body: RunRequest = Body(default_factory=RunRequest, openapi_examples=RUN_EXAMPLES),
 ) -> Run:
-    return Run(*resolve_run(body, request.app.state.settings))
+    state = request.app.state
+    unpacked_max = UNPACKED_FACTOR * state.settings.weights_bytes_max
+
+    def networks(id_: str):
+        return load_network(id_, state.store(), state.networks, unpacked_max)
+
+    return Run(*resolve_run(body, state.settings, networks))
 
 
 def train_request(

@@ -46,46 +46,92 @@ def check_memory(needed: float, settings: Settings, what: str) -> None:
 
 
 def response_numbers(spec: RunSpec, include: set[str]) -> int:
-    """How many numbers the answer to a run holds, from the sizes and `include`."""
-    T, B, D, H, O = spec.seq_len, spec.batch_size, spec.input_size, spec.hidden_size, spec.output_size
+    """How many numbers the answer to a run holds, from the sizes and `include`: every model's
+    top-level arrays and, again, each of its units' in `layers`."""
+    T, B, D, O = spec.seq_len, spec.batch_size, spec.input_size, spec.output_size
     total = T * B * (D + O) if PARAMS in include else 0
     for m in spec.models:
-        total += T * sum(f.numbers_per_step(m.cell, H) for f in FIELDS if f.applies(m.cell, include))
+        H = model_hidden_size(m, spec)
+        dirs = 2 if m.bidirectional else 1
+        per_unit = T * sum(f.numbers_per_step(m.cell, H) for f in FIELDS if f.applies(m.cell, include))
+        total += per_unit * (1 + m.num_layers * dirs)
         if PARAMS in include:
-            total += CELL_TYPES[m.cell].gates * H * (D + H + 2) + O * (H + 1)
+            G = CELL_TYPES[m.cell].gates
+            total += dirs * G * H * (D + H + 2) + (m.num_layers - 1) * dirs * G * H * (dirs * H + H + 2)
+            total += O * (dirs * H + 1)
     return total
 
 
-def resolve_run(req: RunRequest, settings: Settings) -> tuple[RunSpec, dict]:
-    """The core's RunSpec and the request with every default filled in (`config`)."""
+def model_hidden_size(m: ModelSpec, spec: RunSpec) -> int:
+    return spec.hidden_size if m.weights is None else int(m.weights["weight_hh_l0"].shape[1])
+
+
+def resolve_run(req: RunRequest, settings: Settings, networks=lambda id_: None) -> tuple[RunSpec, dict]:
+    """The core's RunSpec and the request with every default filled in (`config`).
+    `networks(id)`: the parsed network of an uploaded file (`app.weights.Network`), or None."""
     errors: list[tuple[tuple, str]] = []
     kind = req.input.kind
     models = resolve_models(req.models, settings, errors)
+    found = {}  # model index -> its Network, for the models from weights
+    for k, m in enumerate(models):
+        check_max(errors, ("models", k, "num_layers"), m.num_layers, settings.layers_max, "layers_max")
+        if m.weights is None:
+            continue
+        network = networks(m.weights)
+        if network is None:
+            errors.append((("models", k, "weights"), f"no weights {m.weights} in the store; upload the "
+                                                     "file again (POST /api/weights)"))
+            continue
+        found[k] = network
+        d = network.description
+        for field in ("cell", "num_layers", "bidirectional"):
+            if field in m.model_fields_set and getattr(m, field) != d[field]:
+                errors.append((("models", k, field), f"is {getattr(m, field)!r} but the weights have "
+                                                     f"{d[field]!r}; leave it out"))
+        asked = req.models[k].activation  # as sent (resolve_models gave rnn its default)
+        if d["cell"] != "rnn" and asked is not None:
+            errors.append((("models", k, "activation"), f"applies to rnn weights only, not {d['cell']!r}"))
+        models[k] = m.model_copy(update={
+            "cell": d["cell"], "num_layers": d["num_layers"], "bidirectional": d["bidirectional"],
+            "activation": (asked or "tanh") if d["cell"] == "rnn" else None})
 
     seq_len, input_size, output_size = req.seq_len, req.input_size, req.output_size
+    batch_size = req.batch_size
     values = None
     if kind == "values":
         if req.input.values is None:
-            errors.append((("input", "values"), "input kind 'values' needs input.values, a T×D array"))
+            errors.append((("input", "values"),
+                           "input kind 'values' needs input.values, a T×D or T×B×D array"))
         else:
-            rows = req.input.values
-            widths = {len(r) for r in rows}
-            if not rows or widths == {0}:
-                errors.append((("input", "values"), "must be a non-empty T×D array"))
-            elif len(widths) > 1:
-                errors.append((("input", "values"),
-                               f"rows must all have the same length (found lengths {sorted(widths)})"))
-            else:
-                values = np.asarray(rows, dtype=np.float64)
-                T, D = values.shape
+            values = _array(req.input.values, ("input", "values"), errors)
+            if values is not None:
+                T, D = values.shape[0], values.shape[-1]
+                B = values.shape[1] if values.ndim == 3 else 1
                 for loc, given, actual in (("seq_len", seq_len, T), ("input_size", input_size, D)):
                     if given is not None and given != actual:
                         errors.append(((loc,), f"is {given} but input.values has {actual}"))
-                seq_len, input_size = T, D
-                if req.batch_size != 1:
-                    errors.append((("batch_size",), "must be 1 with input kind 'values'"))
+                if "batch_size" in req.model_fields_set and batch_size != B:
+                    errors.append((("batch_size",), f"is {batch_size} but input.values has {B} "
+                                                    "(a T×B×D array; T×D is batch 1)"))
+                seq_len, input_size, batch_size = T, D, B
     elif req.input.values is not None:
         errors.append((("input", "values"), f"only for input kind 'values', not {kind!r}"))
+
+    # the networks from weights fix the input size, and their heads the output size
+    for k, network in found.items():
+        d = network.description
+        if input_size is None:
+            input_size = d["input_size"]
+        elif input_size != d["input_size"]:
+            errors.append((("models", k, "weights"), f"the network reads input_size {d['input_size']}, "
+                                                     f"but the run's inputs have {input_size}"))
+        if d["head"]:
+            if output_size is None:
+                output_size = d["head"]["output_size"]
+            elif output_size != d["head"]["output_size"]:
+                errors.append((("models", k, "weights"),
+                               f"the network's head has output_size {d['head']['output_size']}, "
+                               f"the run {output_size}"))
 
     if kind == "adding":
         for loc, given, fixed in (("input_size", input_size, 2), ("output_size", output_size, 1)):
@@ -97,27 +143,33 @@ def resolve_run(req: RunRequest, settings: Settings) -> tuple[RunSpec, dict]:
     output_size = 1 if output_size is None else output_size
     if kind == "adding" and seq_len < 2:
         errors.append((("seq_len",), "the adding problem needs seq_len >= 2"))
+    loss_kind = req.loss.kind
+    if loss_kind == "xent" and output_size < 2:
+        errors.append((("output_size",), "softmax cross-entropy needs output_size >= 2 classes"))
+    targets = _targets(req, loss_kind, seq_len, batch_size, output_size, errors)
 
     check_max(errors, ("seq_len",), seq_len, settings.seq_len_max, "seq_len_max")
     check_max(errors, ("hidden_size",), req.hidden_size, settings.hidden_size_max, "hidden_size_max")
     check_max(errors, ("input_size",), input_size, settings.input_size_max, "input_size_max")
     check_max(errors, ("output_size",), output_size, settings.output_size_max, "output_size_max")
-    check_max(errors, ("batch_size",), req.batch_size, settings.batch_size_max, "batch_size_max")
+    check_max(errors, ("batch_size",), batch_size, settings.batch_size_max, "batch_size_max")
     if errors:
         raise invalid(errors)
 
     spec = RunSpec(
-        models=tuple(ModelSpec(m.cell, m.activation) for m in models),
+        models=tuple(ModelSpec(m.cell, m.activation, m.num_layers, m.bidirectional,
+                               weights=found[k].torch_state() if k in found else None)
+                     for k, m in enumerate(models)),
         seq_len=seq_len, hidden_size=req.hidden_size, input_size=input_size,
-        output_size=output_size, batch_size=req.batch_size, input_kind=kind, input_values=values,
+        output_size=output_size, batch_size=batch_size, input_kind=kind, input_values=values,
         init=InitSpec(**req.init.model_dump()), loss_at=req.loss.at, seed=req.seed,
-        jacobian="jacobian" in req.include,
+        jacobian="jacobian" in req.include, loss_kind=loss_kind, targets=targets,
     )
     run_units, jac_units = work_units(spec)
     if run_units > settings.work_units_max:
         raise invalid([((), f"the run needs about {run_units:.3g} work units, over the limit "
                             f"work_units_max = {settings.work_units_max:.3g}; shrink seq_len, "
-                            "hidden_size, batch_size or the number of models")])
+                            "hidden_size, batch_size, the layers or the number of models")])
     if jac_units > settings.jacobian_work_units_max:
         raise invalid([(("include",), f"the Jacobian norms need about {jac_units:.3g} work units, "
                                       "over the limit jacobian_work_units_max = "
@@ -131,10 +183,75 @@ def resolve_run(req: RunRequest, settings: Settings) -> tuple[RunSpec, dict]:
                                       f"limit response_numbers_max = {settings.response_numbers_max:.3g}; "
                                       "include fewer arrays or shrink the run")])
 
-    config = req.model_dump()
-    config.update(models=[m.model_dump() for m in models], seq_len=seq_len, input_size=input_size,
-                  output_size=output_size, include=list(dict.fromkeys(req.include)))
+    config = req.model_dump(exclude={"targets"} if req.targets is None else set())
+    config.update(models=[_model_config(m) for m in models], seq_len=seq_len, input_size=input_size,
+                  output_size=output_size, batch_size=batch_size, include=list(dict.fromkeys(req.include)))
     return spec, config
+
+
+def _model_config(m: ModelConfig) -> dict:
+    """A model as the answer's config shows it: the fields of old, and the new ones where they
+    are not their defaults (so that the config of a plain run reads as before)."""
+    out = m.model_dump(include={"cell", "activation"})
+    if m.num_layers != 1 or m.bidirectional:
+        out.update(num_layers=m.num_layers, bidirectional=m.bidirectional)
+    if m.weights is not None:
+        out["weights"] = m.weights
+    return out
+
+
+def _array(rows, loc: tuple, errors: list) -> np.ndarray | None:
+    """A nested list as a float64 array, or None with an error when it is ragged or empty."""
+    try:
+        a = np.asarray(rows, dtype=np.float64)
+    except ValueError:
+        errors.append((loc, "rows must all have the same length (a rectangular array)"))
+        return None
+    if a.size == 0 or a.ndim not in (2, 3):
+        errors.append((loc, "must be a non-empty T×D or T×B×D array"))
+        return None
+    return a
+
+
+def _targets(req: RunRequest, loss_kind: str, T: int, B: int, O: int, errors: list) -> np.ndarray | None:
+    """The request's targets as the core takes them ([T, B, O] values or [T, B] classes)."""
+    if req.targets is None:
+        return None
+    values, classes = req.targets.values, req.targets.classes
+    if (values is None) == (classes is None):
+        errors.append((("targets",), "give exactly one of targets.values (loss kind 'mse') and "
+                                     "targets.classes (loss kind 'xent')"))
+        return None
+    if classes is not None:
+        if loss_kind != "xent":
+            errors.append((("targets", "classes"), "class targets go with loss.kind 'xent'"))
+            return None
+        try:
+            c = np.asarray(classes, dtype=np.int64)
+        except ValueError:
+            errors.append((("targets", "classes"), "must be a T or T×B array of class indices"))
+            return None
+        c = c[:, None] if c.ndim == 1 else c
+        if c.shape != (T, B):
+            errors.append((("targets", "classes"), f"has shape {list(c.shape)}, the run needs {[T, B]}"))
+            return None
+        if c.size and c.max() >= O:
+            errors.append((("targets", "classes"),
+                           f"class {int(c.max())} is not in 0…{O - 1} (output_size {O})"))
+            return None
+        return c
+    if loss_kind != "mse":
+        errors.append((("targets", "values"), "value targets go with loss.kind 'mse'"))
+        return None
+    v = _array(values, ("targets", "values"), errors)
+    if v is None:
+        return None
+    v = v[:, None, :] if v.ndim == 2 else v
+    if v.shape != (T, B, O):
+        errors.append((("targets", "values"), f"has shape {list(v.shape)}, the run needs {[T, B, O]} "
+                                              "(T×O for batch 1)"))
+        return None
+    return v
 
 
 def resolve_train(req: TrainRequest, settings: Settings) -> tuple[TrainSpec, dict]:

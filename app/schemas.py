@@ -34,16 +34,46 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
-class ModelConfig(Strict):
+WEIGHTS_ID = r"^sha256:[0-9a-f]{64}$"
+
+
+class TrainModelConfig(Strict):
+    """A model to train: one layer, drawn from the seed."""
+
     cell: CellName = "rnn"
     activation: ActivationName | None = Field(
         None, description="rnn only (default tanh); an error for lstm and gru")
 
 
+class ModelConfig(TrainModelConfig):
+    """A model to run: drawn from the seed, or from an uploaded file (`weights`)."""
+
+    cell: CellName = Field("rnn", description="with `weights`: the file's cell (leave it out)")
+    num_layers: int = Field(1, ge=1, strict=True, description="stacked layers, 1…layers_max "
+                                                              "(PyTorch's semantics)")
+    bidirectional: bool = Field(False, strict=True, description="a backward direction per layer")
+    weights: str | None = Field(None, pattern=WEIGHTS_ID, description=(
+        "the id of an uploaded file (POST /api/weights): the network's cell, layers, directions "
+        "and sizes come from it; a field that contradicts them is a 422"))
+
+
+Values2D = list[list[Finite]]
+ClassIndex = Annotated[int, Field(ge=0, strict=True)]
+Values3D = list[list[list[Finite]]]
+
+
 class InputConfig(Strict):
     kind: InputKind = "gaussian"
-    values: list[list[Finite]] | None = Field(
-        None, description="kind 'values' only: a seq_len × input_size array (batch 1)")
+    values: Values2D | Values3D | None = Field(
+        None, description="kind 'values' only: seq_len × input_size (batch 1) or "
+                          "seq_len × batch_size × input_size")
+
+
+class TargetsConfig(Strict):
+    values: Values2D | Values3D | None = Field(
+        None, description="for loss kind 'mse': seq_len × output_size or seq_len × batch × output_size")
+    classes: list[ClassIndex] | list[list[ClassIndex]] | None = Field(
+        None, description="for loss kind 'xent': seq_len or seq_len × batch class indices in 0…output_size−1")
 
 
 class InitConfig(Strict):
@@ -57,6 +87,8 @@ class InitConfig(Strict):
 
 
 class LossConfig(Strict):
+    kind: Literal["mse", "xent"] = Field("mse", description=(
+        "mse: ½‖y − y*‖²; xent: softmax cross-entropy with class targets"))
     at: Literal["last", "all"] = "last"
 
 
@@ -117,6 +149,7 @@ class RunRequest(Strict):
     input: InputConfig = Field(default_factory=InputConfig)
     init: InitConfig = Field(default_factory=InitConfig)
     loss: LossConfig = Field(default_factory=LossConfig)
+    targets: TargetsConfig | None = Field(None, description="your targets; default: drawn from the seed")
     seed: int = Field(0, ge=0, le=SEED_MAX, strict=True)
     include: list[IncludeItem] = Field(default_factory=lambda: ["hidden", "grads", "jacobian"])
 
@@ -130,8 +163,10 @@ class OptimizerConfig(Strict):
     momentum: Finite = Field(0.0, ge=0, lt=1, description="sgd only")
 
 
-def _default_train_models() -> list[ModelConfig]:
-    return [*_default_models(), ModelConfig(cell="gru")]
+def _default_train_models() -> list[TrainModelConfig]:
+    return [TrainModelConfig(cell="rnn", activation="sigmoid"),
+            TrainModelConfig(cell="rnn", activation="tanh"), TrainModelConfig(cell="lstm"),
+            TrainModelConfig(cell="gru")]
 
 
 TRAIN_EXAMPLES = {
@@ -157,7 +192,7 @@ TRAIN_EXAMPLES = {
 class TrainRequest(Strict):
     """Every field is optional; `config` in the `start` event shows the defaults filled in."""
 
-    models: list[ModelConfig] = Field(default_factory=_default_train_models, min_length=1)
+    models: list[TrainModelConfig] = Field(default_factory=_default_train_models, min_length=1)
     task: TaskName = "adding"
     seq_len: PositiveInt = 50
     hidden_size: PositiveInt = 32
@@ -180,6 +215,9 @@ class ModelLabel(BaseModel):
     label: str
     cell: CellName
     activation: ActivationName | None = None
+    num_layers: int = 1
+    bidirectional: bool = False
+    hidden_size: int | None = None
 
 
 class Summary(BaseModel):
@@ -189,6 +227,25 @@ class Summary(BaseModel):
     overflow_step: int | None
     overflow_phase: Literal["forward", "backward", "jacobian"] | None
     sigma_max: Num = Field(description="largest singular value of the recurrent H×H blocks")
+
+
+class LayerResultSchema(BaseModel):
+    """One (layer, direction) of a model, in PyTorch's order (l0, l0_reverse, l1, …)."""
+
+    layer: int = Field(description="from 1 (PyTorch's l0 is layer 1)")
+    direction: Literal["forward", "backward"]
+    grad_norm: list[Num] = Field(description="T numbers: ‖∂L/∂h_t‖_F of this unit, the total derivative")
+    hidden: list[list[Num]] | None = None
+    cell_state: list[list[Num]] | None = None
+    gates: dict[str, list[list[Num]]] | None = None
+    preactivation: list[list[Num]] | None = None
+    grads: list[list[Num]] | None = None
+    jacobian_norm: list[Num] | None = Field(None, description=(
+        "‖∂s_T/∂s_t‖₂ within the unit (the backward direction: ‖∂s_1/∂s_t‖₂)"))
+    bound: list[Num] | None = None
+    sign_uniform: list[Num] | None = None
+    cell_grad_norm: list[Num] | None = None
+    summary: Summary
 
 
 class ModelResultSchema(ModelLabel):
@@ -209,13 +266,15 @@ class ModelResultSchema(ModelLabel):
     params: dict[str, list[Num] | list[list[Num]]] | None = None
     param_grad_norm: dict[str, Num]
     summary: Summary
+    layers: list[LayerResultSchema] = Field(description=(
+        "every (layer, direction); the top-level arrays are the top layer's forward direction"))
 
 
 class RunResultSchema(BaseModel):
     config: dict
     models: list[ModelResultSchema]
     inputs: list[list[list[Num]]] | None = None
-    targets: list[list[list[Num]]] | None = None
+    targets: list | None = Field(None, description="T×B×O values, or T×B classes for loss kind xent")
 
 
 class ErrorSchema(BaseModel):
@@ -239,4 +298,5 @@ class WeightsInfo(BaseModel):
     hidden_size: int
     head: WeightsHead | None
     prefix: str
+    head_prefix: str | None = Field(description="the readout's prefix, or null without a head")
     parameters: int

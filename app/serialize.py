@@ -72,8 +72,20 @@ def sse_doc(description: str) -> dict:
                   "content": {"text/event-stream": {"schema": SSE_EVENT_SCHEMA}}}}
 
 
-def _model_label(info) -> dict:
+def _trained_label(info) -> dict:
     return {"label": info.label, "cell": info.cell, "activation": info.activation}
+
+
+def _model_label(info) -> dict:
+    """A run's model: its label and, for the stacked, bidirectional and uploaded ones, their shape."""
+    return {**_trained_label(info), "num_layers": info.num_layers, "bidirectional": info.bidirectional,
+            "hidden_size": info.hidden_size}
+
+
+def _layers(source, cell: str, include: set[str], table=FIELDS) -> list[dict]:
+    """Each unit's (layer, direction) arrays, in PyTorch's order, as for the top level."""
+    return [{"layer": u.layer, "direction": u.direction, **_arrays(u, cell, include, table),
+             "summary": u.summary} for u in source.layers]
 
 
 def _arrays(source, cell: str, include: set[str], table=FIELDS) -> dict:
@@ -82,7 +94,7 @@ def _arrays(source, cell: str, include: set[str], table=FIELDS) -> dict:
     out = {}
     for f in table:
         if f.applies(cell, include):
-            value = getattr(source, f.name)
+            value = getattr(source, f.name, None)
             if value is not None:
                 out[f.name] = value
     return out
@@ -94,7 +106,8 @@ def model_result(m: ModelResult, include: set[str]) -> dict:
     out.update(_arrays(m, m.info.cell, include))
     if PARAMS in include:
         out["params"] = m.params
-    out.update(param_grad_norm=m.param_grad_norm, summary=m.summary)
+    out.update(param_grad_norm=m.param_grad_norm, summary=m.summary,
+               layers=_layers(m, m.info.cell, include))
     return out
 
 
@@ -110,15 +123,18 @@ def frame_event(frame: Frame, config: dict, include: set[str], cells: list[str])
     """(event name, data) of one stream frame, with the same numbers as `run_result`; `cells`:
     each model's cell."""
     if isinstance(frame, ForwardFrame):
-        return "forward", {"model": frame.model, "t": frame.t,
+        return "forward", {"model": frame.model, "t": frame.t, "layer": frame.layer,
+                           "direction": frame.direction,
                            **_arrays(frame, cells[frame.model], include, FORWARD)}
     if isinstance(frame, BackwardFrame):
-        return "backward", {"model": frame.model, "t": frame.t,
+        return "backward", {"model": frame.model, "t": frame.t, "layer": frame.layer,
+                            "direction": frame.direction,
                             **_arrays(frame, cells[frame.model], include, BACKWARD)}
     if isinstance(frame, SummaryFrame):
         data = {"model": frame.model, "loss": frame.loss, "summary": frame.summary,
                 "param_grad_norm": frame.param_grad_norm,
-                **_arrays(frame, cells[frame.model], include, SERIES)}
+                **_arrays(frame, cells[frame.model], include, SERIES),
+                "layers": _layers(frame, cells[frame.model], include, SERIES)}
         if PARAMS in include:
             data["params"] = frame.params
         return "summary", data
@@ -157,11 +173,11 @@ def train_event(frame: TrainFrame, config: dict) -> tuple[str, dict]:
                         "value": frame.value, "baseline": frame.baseline}
     if isinstance(frame, TrainDone):
         return "done", {"models": [
-            {**_model_label(m.info), "metric": m.metric, "value": m.value, "baseline": m.baseline,
+            {**_trained_label(m.info), "metric": m.metric, "value": m.value, "baseline": m.baseline,
              "solved": m.solved} for m in frame.models]}
     assert isinstance(frame, TrainStart)
     return "start", {
-        "config": config, "models": [_model_label(m) for m in frame.models],
+        "config": config, "models": [_trained_label(m) for m in frame.models],
         "baseline": frame.loss_baseline, "metric": frame.metric,
         "metric_baseline": frame.metric_baseline, "sequence_length": frame.task.length,
         "progress_every": frame.progress_every, "profile_t": frame.profile_t,

@@ -18,6 +18,7 @@ import json
 import mmap
 import re
 import struct
+import tempfile
 import threading
 import zipfile
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from pathlib import Path
 import numpy as np
 from safetensors import SafetensorError, safe_open
 
+UNPACKED_FACTOR = 4  # an .npz may unpack to at most this many times weights_bytes_max
 SAFETENSORS_DTYPES = {"F16": np.float16, "F32": np.float32, "F64": np.float64, "BF16": "bfloat16"}
 FLOAT_KINDS = (np.float16, np.float32, np.float64)
 CELL_OF_GATES = {1: "rnn", 4: "lstm", 3: "gru"}
@@ -158,6 +160,11 @@ class Network:
     rnn: dict[str, np.ndarray]
     head: dict[str, np.ndarray] | None
 
+    def torch_state(self) -> dict[str, np.ndarray]:
+        """The network as one unprefixed state_dict (the head's `weight` and `bias` beside the
+        recurrent weights), as `core.run.ModelSpec.weights` takes it."""
+        return {**self.rnn, **(self.head or {})}
+
 
 def find_network(arrays: dict[str, np.ndarray], prefix: str | None = None,
                  head_prefix: str | None = None) -> Network:
@@ -224,6 +231,7 @@ def find_network(arrays: dict[str, np.ndarray], prefix: str | None = None,
         raise invalid(f"file: missing {[prefix + n for n in missing]}")
 
     head = _find_head(arrays, set(mine), H * dirs, head_prefix)
+    head_prefix = head[0] if head else None
     for name, array in [*((prefix + n, a) for n, a in rnn.items()),
                         *(((head[0] + n, a) for n, a in head[1].items()) if head else ())]:
         if not np.isfinite(array).all():
@@ -233,7 +241,7 @@ def find_network(arrays: dict[str, np.ndarray], prefix: str | None = None,
         "cell": CELL_OF_GATES[G], "num_layers": len(layers), "bidirectional": bidirectional,
         "input_size": int(D), "hidden_size": int(H),
         "head": {"output_size": int(head[1]["weight"].shape[0])} if head else None,
-        "prefix": prefix, "parameters": int(parameters),
+        "prefix": prefix, "head_prefix": head_prefix, "parameters": int(parameters),
     }
     return Network(description, rnn, head[1] if head else None)
 
@@ -297,3 +305,23 @@ class NetworkCache:
                 if total <= self.bytes_max or other == id_:
                     break
                 total -= self._items.pop(other)[1]
+
+
+def load_network(id_: str, store, cache: NetworkCache, unpacked_bytes_max: int) -> Network | None:
+    """The parsed network of a kept file: from the cache, or read again from the store (with
+    the prefixes chosen at its upload); None when the store no longer has it."""
+    network = cache.get(id_)
+    if network is not None:
+        return network
+    description = store.weights_description(id_)
+    data = store.weights_file(id_) if description is not None else None
+    if data is None:
+        return None
+    with tempfile.TemporaryDirectory(prefix="gfl-weights-") as tmp:
+        path = Path(tmp) / "weights"
+        path.write_bytes(data)
+        del data
+        _, arrays = read_arrays(path, unpacked_bytes_max)
+    network = find_network(arrays, description["prefix"], description.get("head_prefix"))
+    cache.put(id_, network)
+    return network

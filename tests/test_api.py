@@ -298,7 +298,7 @@ DEFAULT_CONFIG = {
     "seq_len": 50, "hidden_size": 16, "input_size": 4, "output_size": 1, "batch_size": 1,
     "input": {"kind": "gaussian", "values": None},
     "init": {"scheme": "xavier", "std": 0.1, "sigma_max": None, "forget_bias": 1.0, "bias_std": 0.0},
-    "loss": {"at": "last"}, "seed": 0, "include": ["hidden", "grads", "jacobian"],
+    "loss": {"kind": "mse", "at": "last"}, "seed": 0, "include": ["hidden", "grads", "jacobian"],
 }
 
 
@@ -314,8 +314,8 @@ DEFAULT_CONFIG = {
                  {"input": {"kind": "values", "values": [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]},
                   "seq_len": 3, "input_size": 2}, id="values"),
     pytest.param({"init": {"scheme": "orthogonal"}, "loss": {"at": "all"}, "seed": 7},
-                 {"init": {**DEFAULT_CONFIG["init"], "scheme": "orthogonal"}, "loss": {"at": "all"},
-                  "seed": 7}, id="partial-objects"),
+                 {"init": {**DEFAULT_CONFIG["init"], "scheme": "orthogonal"},
+                  "loss": {"kind": "mse", "at": "all"}, "seed": 7}, id="partial-objects"),
 ])
 @pytest.mark.parametrize("path", ENDPOINTS)
 def test_config_has_every_default(client, path, body, expected):

@@ -48,42 +48,55 @@ def check_order(events: list[Event], M: int, T: int) -> None:
     assert all(a < b for a, b in pairwise(ids)), ids
 
 
+def unit_arrays(fw: list[dict], bw: list[dict]) -> dict:
+    """One unit's arrays, in time order, from its forward and backward events."""
+    fw, bw = sorted(fw, key=lambda d: d["t"]), sorted(bw, key=lambda d: d["t"])
+    out = {"grad_norm": [d["grad_norm"] for d in bw]}
+    for key in ("hidden", "cell_state", "preactivation"):
+        if key in fw[0]:
+            out[key] = [d[key] for d in fw]
+    if "gates" in fw[0]:
+        out["gates"] = {name: [d["gates"][name] for d in fw] for name in fw[0]["gates"]}
+    for key in ("grads", "jacobian_norm", "cell_grad_norm"):
+        if key in bw[0]:
+            out[key] = [d[key] for d in bw]
+    return out
+
+
 def assemble(events: list[Event]) -> dict:
-    """A RunResult rebuilt from the events of a stream alone."""
+    """A RunResult rebuilt from the events of a stream alone: each unit's arrays from its
+    frames (which name their layer and direction), the series from the summary event."""
     start = events[0].data
     models = [dict(label) for label in start["models"]]
-    for m in models:
-        m["_fw"], m["_bw"] = [], []
+    frames = {}  # (model, layer, direction, event) -> data
     for e in events:
-        if e.event == "forward":
-            models[e.data["model"]]["_fw"].append(e.data)
-        elif e.event == "backward":
-            models[e.data["model"]]["_bw"].append(e.data)
-        elif e.event == "summary":
-            s = e.data
-            m = models[s["model"]]
-            m.update(loss=s["loss"], summary=s["summary"], param_grad_norm=s["param_grad_norm"])
-            m.update({k: s[k] for k in ("bound", "sign_uniform", "params") if k in s})
-            m["_summary"] = s
-    for m in models:
-        fw, bw = m.pop("_fw"), sorted(m.pop("_bw"), key=lambda d: d["t"])
-        m["grad_norm"] = [d["grad_norm"] for d in bw]
-        for key in ("hidden", "cell_state", "preactivation"):
-            if key in fw[0]:
-                m[key] = [d[key] for d in fw]
-        if "gates" in fw[0]:
-            m["gates"] = {name: [d["gates"][name] for d in fw] for name in fw[0]["gates"]}
-        if "grads" in bw[0]:
-            m["grads"] = [d["grads"] for d in bw]
-        if "jacobian_norm" in bw[0]:
-            m["jacobian_norm"] = [d["jacobian_norm"] for d in bw]
-        if "cell_grad_norm" in bw[0]:
-            m["cell_grad_norm"] = [d["cell_grad_norm"] for d in bw]
-        extra = m.pop("_summary")  # the summary event repeats the per-t norms
-        assert extra.get("grad_norm", m["grad_norm"]) == m["grad_norm"]
-        assert extra.get("cell_grad_norm") == m.get("cell_grad_norm")
-        if "jacobian_norm" in extra:
-            assert extra["jacobian_norm"] == m["jacobian_norm"]
+        if e.event in ("forward", "backward"):
+            d = e.data
+            frames.setdefault((d["model"], d["layer"], d["direction"], e.event), []).append(d)
+    for e in events:
+        if e.event != "summary":
+            continue
+        s = e.data
+        m = models[s["model"]]
+        m.update(loss=s["loss"], summary=s["summary"], param_grad_norm=s["param_grad_norm"])
+        m.update({k: s[k] for k in ("bound", "sign_uniform", "params") if k in s})
+        layers = []
+        for series in s["layers"]:
+            key = (s["model"], series["layer"], series["direction"])
+            unit = {"layer": series["layer"], "direction": series["direction"],
+                    **unit_arrays(frames[(*key, "forward")], frames[(*key, "backward")])}
+            for k, v in series.items():  # the summary event repeats the per-t norms
+                if k in unit:
+                    assert unit[k] == v, k
+                else:
+                    unit[k] = v
+            layers.append(unit)
+        top = next(u for u in layers if u["layer"] == m["num_layers"] and u["direction"] == "forward")
+        m.update({k: v for k, v in top.items() if k not in ("layer", "direction", "summary")})
+        for k in ("grad_norm", "jacobian_norm", "cell_grad_norm"):
+            if k in s:
+                assert s[k] == m[k], k
+        m["layers"] = layers
     result = {"config": start["config"], "models": models}
     result.update({k: start[k] for k in ("inputs", "targets") if k in start})
     return result
@@ -149,6 +162,24 @@ def test_stream_equals_batch_per_cell(client, key, loss_at):
     check_stream_equals_batch(client, body)
 
 
+@pytest.mark.parametrize("key", ["rnn-relu", "lstm", "gru"])
+def test_stacked_and_bidirectional_stream_equals_batch(client, key):
+    """Frames name their layer and direction; the units' arrays rebuilt from them equal the
+    answer's `layers`, and the top level is the top layer's forward direction."""
+    models = [{**MODELS[key], "num_layers": 2, "bidirectional": True}, {**MODELS[key], "num_layers": 3}]
+    body = {**SMALL, "models": models, "loss": {"at": "all"}, "include": INCLUDE_EVERYTHING}
+    events = stream(client, body)
+    result = batch(client, body)
+    assert assemble(events) == result
+    two, three = result["models"]
+    assert [(u["layer"], u["direction"]) for u in two["layers"]] == [
+        (1, "forward"), (1, "backward"), (2, "forward"), (2, "backward")]
+    assert [(u["layer"], u["direction"]) for u in three["layers"]] == [(1, "forward"), (2, "forward"),
+                                                                        (3, "forward")]
+    assert two["grad_norm"] == two["layers"][2]["grad_norm"] and two["num_layers"] == 2
+    assert {e.data["direction"] for e in events if e.event == "forward"} == {"forward", "backward"}
+
+
 @pytest.mark.parametrize("loss_at", ["last", "all"])
 def test_stream_equals_batch_all_cells_interleaved(client, loss_at):
     body = {**SMALL, "models": list(MODELS.values()), "loss": {"at": loss_at},
@@ -183,7 +214,7 @@ def test_stream_with_only_grad_norm(client):
     body = {**SMALL, "models": list(MODELS.values()), "include": []}
     events, _ = check_stream_equals_batch(client, body)
     forward = [e.data for e in events if e.event == "forward"]
-    assert all(set(d) == {"model", "t"} for d in forward)
+    assert all(set(d) == {"model", "t", "layer", "direction"} for d in forward)
 
 
 # --- an exploding run through the stream ----------------------------------------------------

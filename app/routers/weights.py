@@ -12,12 +12,11 @@ from fastapi import Path as PathParam
 from app.errors import ERROR_DOCS
 from app.schemas import WeightsInfo
 from app.serialize import JSONResponse
-from app.weights import Network, WeightsError, find_network, read_arrays
+from app.weights import UNPACKED_FACTOR, Network, WeightsError, find_network, read_arrays
 
 router = APIRouter(prefix="/api", tags=["weights"])
 
 ID_PATTERN = r"^sha256:[0-9a-f]{64}$"
-UNPACKED_FACTOR = 4  # an .npz may unpack to at most this many times weights_bytes_max
 COPY_CHUNK = 1 << 20
 
 UPLOAD_ERRORS = {
