@@ -74,16 +74,19 @@ class Store(ABC):
                 self._execute(conn, statement.format(blob=self.blob))
 
     # --- weights --------------------------------------------------------------------------
-    def put_weights(self, id_: str, data: bytes, description: dict) -> None:
-        """Keep a file (a no-op but for its use time when it is there already), then drop the
-        least recently used others until the total fits `weights_bytes_max`."""
+    def put_weights(self, id_: str, data: bytes | Path, description: dict) -> None:
+        """Keep a file (its bytes, or the file at a path), or, when it is there already, set its
+        description and use time; then drop the least recently used others until the total fits
+        `weights_bytes_max`."""
         now = time.time()
         text = json.dumps(description, separators=(",", ":"))
         with self._lock, self.connect() as conn:
             # another replica may keep the same file at the same moment: the first one stays
-            self._execute(conn, "INSERT INTO weights (id, size, description, data, used) "
-                                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET used = %s",
-                          (id_, len(data), text, data, now, now))
+            if self._execute(conn, "SELECT 1 FROM weights WHERE id = %s", (id_,)).fetchone():
+                self._execute(conn, "UPDATE weights SET description = %s, used = %s WHERE id = %s",
+                              (text, now, id_))
+            else:
+                self._insert(conn, id_, data, text, now)
             rows = self._execute(conn, "SELECT id, size FROM weights ORDER BY used DESC").fetchall()
             total = 0
             for other, size in rows:
@@ -91,6 +94,13 @@ class Store(ABC):
                 if total > self.weights_bytes_max and other != id_:
                     self._execute(conn, "DELETE FROM weights WHERE id = %s", (other,))
                     log.info("weights %s dropped from the store (least recently used)", other)
+
+    def _insert(self, conn, id_: str, data: bytes | Path, text: str, now: float) -> None:
+        if isinstance(data, Path):
+            data = data.read_bytes()
+        self._execute(conn, "INSERT INTO weights (id, size, description, data, used) "
+                            "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING",
+                      (id_, len(data), text, data, now))
 
     def weights_description(self, id_: str) -> dict | None:
         """The description kept with a file, or None (unknown, or a row that fails to parse)."""
@@ -141,6 +151,18 @@ class SQLiteStore(Store):
         with self.connect() as conn:
             conn.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
         self.create()
+
+    def _insert(self, conn, id_, data, text, now):
+        """A file at a path goes in chunk by chunk (a blob of its size, then written through
+        SQLite's incremental blob I/O): never whole in memory."""
+        if not isinstance(data, Path):
+            return super()._insert(conn, id_, data, text, now)
+        size = data.stat().st_size
+        cursor = conn.execute("INSERT INTO weights (id, size, description, data, used) "
+                              "VALUES (?, ?, ?, zeroblob(?), ?)", (id_, size, text, size, now))
+        with open(data, "rb") as f, conn.blobopen("weights", "data", cursor.lastrowid) as blob:
+            while chunk := f.read(1 << 20):
+                blob.write(chunk)
 
     @contextmanager
     def connect(self):

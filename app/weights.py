@@ -8,14 +8,14 @@ pickle, and finding the recurrent network (and its readout head) in it by PyTorc
     {head_prefix}weight [O, H·dirs], {head_prefix}bias [O]            an nn.Linear readout
 
 Nothing in a file is executed or trusted: safetensors headers are validated by the
-`safetensors` package before a byte of data is read (the data are then read straight from
-the memory-mapped file), .npz members are read with `allow_pickle=False` after their
+`safetensors` package before a byte of data is read (the data are then read one tensor at a
+time), .npz members are read with `allow_pickle=False` after their
 declared sizes are checked against the limit — before anything is unpacked. float16,
 bfloat16, float32 and float64 are read and converted to float64.
 """
 
 import json
-import mmap
+import os
 import re
 import struct
 import tempfile
@@ -72,28 +72,32 @@ def _read_safetensors(path: Path) -> dict[str, np.ndarray]:
             names = list(f.keys())
     except SafetensorError as e:
         raise invalid(f"file: not a valid safetensors file ({e})") from None
-    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        (n,) = struct.unpack("<Q", data[:8])
-        header = json.loads(data[8:8 + n])
+    with open(path, "rb") as f:
+        (n,) = struct.unpack("<Q", f.read(8))
+        header = json.loads(f.read(n))
         arrays = {}
-        for name in names:
+        for name in names:  # one tensor's bytes at a time: nothing else of the file is held
             entry = header[name]
             dtype = SAFETENSORS_DTYPES.get(entry["dtype"])
             if dtype is None:
                 continue  # integer buffers and the like: not weights
             begin, end = entry["data_offsets"]
-            arrays[name] = _float64(data, dtype, 8 + n + begin, end - begin).reshape(entry["shape"])
+            raw = os.pread(f.fileno(), end - begin, 8 + n + begin)
+            arrays[name] = _float64(raw, dtype, entry["shape"])
     return arrays
 
 
-def _float64(buffer, dtype, offset: int, nbytes: int) -> np.ndarray:
-    """A float64 copy of the little-endian values at buffer[offset:offset + nbytes] (a view of
-    the mapped file until then, so that nothing else is copied)."""
+def _float64(raw: bytes, dtype, shape) -> np.ndarray:
+    """The little-endian values in `raw` as float64 of `shape`; a matrix in Fortran order, so
+    that its transpose — the layout the core computes with (W_x = weight_ihᵀ) — is C-contiguous
+    without another copy."""
     if dtype == "bfloat16":  # the upper half of a float32
-        raw = np.frombuffer(buffer, np.dtype("<u2"), nbytes // 2, offset)
-        return (raw.astype(np.uint32) << 16).view(np.float32).astype(np.float64)
-    dtype = np.dtype(dtype).newbyteorder("<")
-    return np.frombuffer(buffer, dtype, nbytes // dtype.itemsize, offset).astype(np.float64)
+        values = (np.frombuffer(raw, np.dtype("<u2")).astype(np.uint32) << 16).view(np.float32)
+    else:
+        values = np.frombuffer(raw, np.dtype(dtype).newbyteorder("<"))
+    out = np.empty(shape, dtype=np.float64, order="F" if len(shape) == 2 else "C")
+    out[...] = values.reshape(shape)
+    return out
 
 
 def _read_npz(path: Path, unpacked_bytes_max: int) -> dict[str, np.ndarray]:
@@ -145,8 +149,10 @@ def _read_npy(member, size: int) -> np.ndarray | None:
         raise ValueError("truncated")
     if dtype.type not in FLOAT_KINDS:
         return None
-    values = np.frombuffer(data, dtype=dtype, count=count)
-    return values.reshape(shape, order="F" if fortran else "C").astype(np.float64)
+    values = np.frombuffer(data, dtype=dtype, count=count).reshape(shape, order="F" if fortran else "C")
+    out = np.empty(shape, dtype=np.float64, order="F" if len(shape) == 2 else "C")
+    out[...] = values
+    return out
 
 
 # --- finding the network ---------------------------------------------------------------------

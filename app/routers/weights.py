@@ -49,7 +49,7 @@ def upload_weights(
         del arrays
         _check_limits(network, settings)
         description = {"id": id_, "format": fmt, **network.description}
-        request.app.state.store().put_weights(id_, path.read_bytes(), description)
+        request.app.state.store().put_weights(id_, path, description)
     request.app.state.networks.put(id_, network)
     return JSONResponse(description, status_code=201)
 
