@@ -4,8 +4,8 @@
 
 Starts `uvicorn app.main:app` (one worker, a fresh store in a temporary directory) and, for a
 2-layer bidirectional LSTM with H = 256 and D = 64 plus a 10-class head (2.24 M parameters,
-float32 safetensors, ≈ 9 MB; the issue's "≈ 1.2 M" undercounts layer 2, which reads 2H = 512), measures per repeat (a new file each time, so nothing is
-cached):
+float32 safetensors, ≈ 9 MB; the issue's "≈ 1.2 M" undercounts layer 2, which reads 2H = 512),
+measures per repeat (a new file each time, so nothing is cached):
 
 - upload: POST /api/weights, from sending to the 201;
 - first frame: POST /api/runs/stream with that model (T = 100, include hidden and grads),
