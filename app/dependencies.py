@@ -1,11 +1,12 @@
 """What a route asks FastAPI for, one alias per request kind: the request resolved against the
-settings (`ResolvedRun`, `ResolvedTrain`) and a slot of the server's concurrency limit."""
+settings (`ResolvedRun`, `ResolvedTrain`) and a slot of the server's concurrency limit, or a
+place in the line that waits for one."""
 
 from typing import Annotated, NamedTuple
 
 from fastapi import Body, Depends, Request
 
-from app.limits import slot
+from app.limits import Ticket, place, slot
 from app.resolve import resolve_run, resolve_train
 from app.schemas import RUN_EXAMPLES, TRAIN_EXAMPLES, RunRequest, TrainRequest
 from app.weights import UNPACKED_FACTOR, load_network
@@ -46,6 +47,10 @@ def train_request(
 ResolvedRun = Annotated[Run, Depends(run_request)]
 ResolvedTrain = Annotated[Training, Depends(train_request)]
 
-# dependencies=[…] of a route: hold a slot for as long as its response lasts, or answer 503
-RUN_SLOT = Depends(slot("limiter"))
-TRAIN_SLOT = Depends(slot("train_limiter"))
+# Slots are asked for once the request is valid: an invalid request never waits in line.
+# dependencies=[…] of a JSON route: a slot, waited for in line (503 past queue_seconds), held
+# until the endpoint returns, so that the answer is sent without it
+RUN_SLOT = Depends(slot("limiter", after=run_request), scope="function")
+# a stream's place in line, or its slot at once: the stream waits itself and tells the client
+RunPlace = Annotated[Ticket, Depends(place("limiter", after=run_request))]
+TrainPlace = Annotated[Ticket, Depends(place("train_limiter", after=train_request))]

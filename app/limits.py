@@ -1,49 +1,227 @@
-"""Guards in front of the work: body size, concurrent runs."""
+"""Guards in front of the work: body size, and the slots of concurrent runs with the line that
+waits for them."""
 
+import asyncio
 import threading
+from collections import deque
 
 import orjson
-from fastapi import HTTPException, Request
+from fastapi import Depends, HTTPException, Request
+
+
+class Busy(HTTPException):
+    """503 + Retry-After: no slot now, or none within the line's time limit."""
+
+    def __init__(self, detail: str, retry_after: int):
+        super().__init__(503, detail=detail, headers={"Retry-After": str(retry_after)})
+        self.retry_after = retry_after
 
 
 class RunLimiter:
-    """At most `capacity` runs at once in this worker; the rest get 503 + Retry-After."""
+    """At most `capacity` runs compute at once in this worker. A request that finds every slot
+    taken waits in line, first come first served, for up to `queue_seconds`, then gets 503 +
+    Retry-After; so does one that finds `queue_length_max` requests in line already, or no line
+    at all (`queue_seconds` 0, or `capacity` 0).
 
-    def __init__(self, capacity: int, retry_after: int, what: str = "runs",
-                 limit_name: str = "max_concurrent_runs"):
+    A slot bounds compute, not connections: it is held from the start of the work to its end
+    and given back before the last bytes of the answer drain to the client (`Ticket.leave`). A
+    slot given back goes straight to the first in line, so a newcomer never overtakes it.
+
+    Thread-safe: a slot may be given back from any thread; each waiting ticket is woken on the
+    event loop it waits on.
+    """
+
+    def __init__(self, capacity: int, retry_after: int, queue_seconds: float = 0.0, queue_length_max: int = 0,
+                 what: str = "runs", limit_name: str = "max_concurrent_runs"):
+        self.capacity, self.retry_after = capacity, retry_after
+        self.queue_seconds, self.queue_length_max = queue_seconds, queue_length_max
         self.what, self.limit_name = what, limit_name
-        self.capacity = capacity
-        self.retry_after = retry_after
-        self.active = 0
+        self.active = 0  # slots held
+        self._line: deque[Ticket] = deque()
         self._lock = threading.Lock()
 
-    def acquire(self) -> None:
+    @property
+    def waiting(self) -> int:
+        return len(self._line)
+
+    def enter(self) -> "Ticket":
+        """A ticket that holds a slot at once when one is free and nobody waits, else a place at
+        the end of the line; Busy when there is no room in line."""
+        ticket = Ticket(self, asyncio.get_running_loop())
         with self._lock:
-            if self.active >= self.capacity:
-                raise HTTPException(
-                    503,
-                    detail=f"the server is busy: {self.capacity} {self.what} are in progress "
-                    f"(limit {self.limit_name}); retry in {self.retry_after} s",
-                    headers={"Retry-After": str(self.retry_after)},
-                )
+            if self.active < self.capacity and not self._line:
+                self.active += 1
+                ticket.state = Ticket.HOLDING
+                return ticket
+            if self.capacity <= 0:
+                raise self._busy(f"no {self.what} are taken (limit {self.limit_name} = 0)")
+            if self.queue_seconds <= 0:
+                raise self._busy(f"{self.active} {self.what} are in progress (limit {self.limit_name})")
+            if len(self._line) >= self.queue_length_max:
+                raise self._busy(f"{self.active} {self.what} are in progress and {len(self._line)} "
+                                 f"wait (limits {self.limit_name}, queue_length_max)")
+            self._line.append(ticket)
+        return ticket
+
+    def acquire(self) -> None:
+        """Take a slot now, without a line (Busy if none is free); give it back with release()."""
+        with self._lock:
+            if self.active >= self.capacity or self._line:
+                raise self._busy(f"{self.capacity} {self.what} are in progress (limit {self.limit_name})")
             self.active += 1
 
     def release(self) -> None:
         with self._lock:
+            woken = self._hand_over()
+        _wake(woken)
+
+    def _hand_over(self) -> list["Ticket"]:
+        """A slot has been given back (lock held): it goes to the first in line, if any; the
+        tickets whose position changed, to wake."""
+        if not self._line:
             self.active -= 1
+            return []
+        first = self._line.popleft()
+        first.state = Ticket.HOLDING
+        return [first, *self._line]
+
+    def _leave_line(self, ticket: "Ticket") -> list["Ticket"]:
+        """`ticket` leaves the line (lock held); the tickets that moved up, to wake."""
+        index = self._line.index(ticket)
+        del self._line[index]
+        return list(self._line)[index:]
+
+    def _busy(self, why: str) -> Busy:
+        return Busy(f"the server is busy: {why}; retry in {self.retry_after} s", self.retry_after)
 
 
-def slot(limiter_name: str):
-    """A dependency that holds one slot of `app.state.<limiter_name>` for as long as the
-    response lasts (a stream included), or answers 503 when none is free."""
+def _wake(tickets: list["Ticket"]) -> None:
+    for ticket in tickets:
+        ticket.loop.call_soon_threadsafe(ticket.moved.set)
 
-    async def hold(request: Request):
-        limiter: RunLimiter = getattr(request.app.state, limiter_name)
-        limiter.acquire()
+
+class Ticket:
+    """One request's claim on a RunLimiter: a place in line, then a slot, then nothing
+    (`leave()`, which may be called any number of times, from any thread)."""
+
+    WAITING, HOLDING, DONE = "waiting", "holding", "done"
+    __slots__ = ("limiter", "loop", "moved", "state")
+
+    def __init__(self, limiter: RunLimiter, loop: asyncio.AbstractEventLoop):
+        self.limiter, self.loop = limiter, loop
+        self.state = Ticket.WAITING
+        self.moved = asyncio.Event()  # set when the place in line changes or the slot is ours
+
+    @property
+    def held(self) -> bool:
+        return self.state == Ticket.HOLDING
+
+    @property
+    def position(self) -> int:
+        """1 for the first in line; 0 once the ticket holds a slot or has left."""
+        with self.limiter._lock:
+            return self.limiter._line.index(self) + 1 if self.state == Ticket.WAITING else 0
+
+    def deadline(self) -> float:
+        """When a ticket that starts waiting now gives up, in the loop's clock."""
+        return self.loop.time() + self.limiter.queue_seconds
+
+    async def wait(self, deadline: float) -> None:
+        """Until the slot is ours or our place in line has changed; Busy (and out of line) at
+        `deadline`. Cancelled (the client has gone), the ticket leaves the line at once."""
+        if self.state != Ticket.WAITING:
+            return
         try:
-            yield
+            async with asyncio.timeout_at(deadline):
+                await self.moved.wait()
+        except TimeoutError:
+            limiter = self.limiter
+            with limiter._lock:
+                if self.state == Ticket.WAITING:  # not served in the meantime
+                    woken = limiter._leave_line(self)
+                    self.state = Ticket.DONE
+                else:
+                    woken = None
+            if woken is not None:
+                _wake(woken)
+                raise limiter._busy(
+                    f"no slot came free within {limiter.queue_seconds:g} s (limits "
+                    f"{limiter.limit_name} = {limiter.capacity}, queue_seconds)") from None
+        except BaseException:
+            self.leave()
+            raise
+        self.moved.clear()
+
+    async def wait_held(self, gone: Request | None = None) -> None:
+        """Until the slot is ours (Busy past the line's time limit). With `gone`, the request
+        whose body has been read: a client that disconnects meanwhile leaves the line at once
+        (then Busy, which nobody reads)."""
+        deadline = self.deadline()
+        watch = None
+        if gone is not None and self.state == Ticket.WAITING:
+            async def leave_on_disconnect():
+                await _disconnected(gone)
+                self.leave()
+                self.moved.set()
+
+            watch = asyncio.ensure_future(leave_on_disconnect())
+        try:
+            while self.state == Ticket.WAITING:
+                await self.wait(deadline)
         finally:
-            limiter.release()
+            if watch is not None:
+                watch.cancel()
+        if not self.held:
+            raise self.limiter._busy("the client left the line")
+
+    def leave(self) -> None:
+        """Give back the slot held, or the place in line."""
+        limiter = self.limiter
+        with limiter._lock:
+            if self.state == Ticket.HOLDING:
+                woken = limiter._hand_over()
+            elif self.state == Ticket.WAITING:
+                woken = limiter._leave_line(self)
+            else:
+                return
+            self.state = Ticket.DONE
+        _wake(woken)
+
+
+async def _disconnected(request: Request) -> None:
+    """Returns when the client disconnects (the request's body has been read already)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
+def slot(limiter_name: str, after):
+    """A dependency: a slot of `app.state.<limiter_name>`, waited for in line, held until the
+    endpoint returns — declare it with scope="function", so that the answer is sent without the
+    slot. `after` (the request's validation) is resolved first: an invalid request never waits."""
+
+    async def hold(request: Request, _=Depends(after)):
+        ticket = getattr(request.app.state, limiter_name).enter()
+        try:
+            await ticket.wait_held(gone=request)
+            yield ticket
+        finally:
+            ticket.leave()
+
+    return hold
+
+
+def place(limiter_name: str, after):
+    """A dependency: a place in line of `app.state.<limiter_name>` (or a slot at once), for a
+    stream that waits for its slot itself and tells the client meanwhile
+    (`streaming.sse_chunks`, which also gives the slot back when the computation ends); given
+    back when the response ends at the latest. `after` as for `slot`."""
+
+    async def hold(request: Request, _=Depends(after)):
+        ticket = getattr(request.app.state, limiter_name).enter()
+        try:
+            yield ticket
+        finally:
+            ticket.leave()
 
     return hold
 

@@ -76,9 +76,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.draining = draining
-    app.state.limiter = RunLimiter(settings.max_concurrent_runs, settings.retry_after_seconds)
+    line = {"queue_seconds": settings.queue_seconds, "queue_length_max": settings.queue_length_max}
+    app.state.limiter = RunLimiter(settings.max_concurrent_runs, settings.retry_after_seconds, **line)
     app.state.train_limiter = RunLimiter(settings.max_concurrent_trainings, settings.retry_after_seconds,
-                                         what="trainings", limit_name="max_concurrent_trainings")
+                                         **line, what="trainings", limit_name="max_concurrent_trainings")
     app.state.store = lazy(lambda: Store.open(settings))  # opened on first use
     app.state.networks = NetworkCache(NETWORK_CACHE_BYTES)
     app.state.templates = Jinja2Templates(directory=TEMPLATES)

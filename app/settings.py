@@ -46,6 +46,10 @@ class Settings:
     max_concurrent_runs: int = 4
     max_concurrent_trainings: int = 2
     retry_after_seconds: int = 2
+    # a request that finds every slot taken waits in line (first come, first served) for up to
+    # queue_seconds, then gets 503; at most queue_length_max wait per limiter and worker
+    queue_seconds: float = 10.0
+    queue_length_max: int = 100
 
     @classmethod
     def from_env(cls, environ=os.environ) -> "Settings":
@@ -75,6 +79,8 @@ class Settings:
             "eval_size_max": self.eval_size_max,
             "train_work_units_max": self.train_work_units_max,
             "max_concurrent_trainings": self.max_concurrent_trainings,
+            "queue_seconds": self.queue_seconds,
+            "queue_length_max": self.queue_length_max,
             "run_seconds_max": self.run_seconds_max,
             "train_seconds_max": self.train_seconds_max,
             "layers_max": self.layers_max,

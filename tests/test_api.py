@@ -813,7 +813,7 @@ def test_no_slots_gives_503_with_retry_after(path):
 
 @pytest.mark.parametrize("path", ENDPOINTS)
 def test_a_held_slot_gives_503_until_released(path):
-    app = create_app(Settings(max_concurrent_runs=1))
+    app = create_app(Settings(max_concurrent_runs=1, queue_seconds=0))  # no line: 503 at once
     c = TestClient(app, raise_server_exceptions=False)
     app.state.limiter.acquire()  # another run is in progress
     try:

@@ -172,7 +172,7 @@ def test_body_over_the_limit_is_refused_over_the_wire(live_server, chunked):
 
 @pytest.fixture(scope="module")
 def one_slot_server():
-    server = LiveServer(env={"GFL_MAX_CONCURRENT_RUNS": "1"})
+    server = LiveServer(env={"GFL_MAX_CONCURRENT_RUNS": "1", "GFL_QUEUE_SECONDS": "0"})  # no line
     yield server
     server.stop()
 

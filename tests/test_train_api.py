@@ -299,7 +299,7 @@ def cpu_seconds(pid: int) -> float:
 
 @pytest.fixture(scope="module")
 def one_slot_server():
-    server = LiveServer(env={"GFL_MAX_CONCURRENT_TRAININGS": "1"})
+    server = LiveServer(env={"GFL_MAX_CONCURRENT_TRAININGS": "1", "GFL_QUEUE_SECONDS": "0"})  # no line
     yield server
     server.stop()
 

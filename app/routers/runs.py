@@ -3,7 +3,7 @@
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.sse import EventSourceResponse
 
-from app.dependencies import RUN_SLOT, ResolvedRun
+from app.dependencies import RUN_SLOT, ResolvedRun, RunPlace
 from app.errors import ERROR_DOCS, STREAM_ERROR_DOCS
 from app.schemas import RunResultSchema
 from app.serialize import EventEncoder, EventStream, JSONResponse, encode_frames, run_result, sse_doc
@@ -35,8 +35,9 @@ def bounded_run(request: Request, spec: RunSpec):
 
 
 SSE_DOC = sse_doc(
-    "Server-Sent Events: start, forward × T·models, backward × T·models, "
-        "summary × models, done (or error). Each event's data is a JSON object."
+    "Server-Sent Events: queued while waiting for a slot (its position), then start, "
+        "forward × T·models, backward × T·models, summary × models, done (or error). Each "
+        "event's data is a JSON object."
 )
 
 
@@ -44,16 +45,11 @@ SSE_DOC = sse_doc(
     "/runs/stream",
     responses={**SSE_DOC, **STREAM_ERROR_DOCS},
     response_class=EventStream,
-    dependencies=[RUN_SLOT],
 )
-async def stream_run(request: Request, resolved: ResolvedRun):
-    """The same run as Server-Sent Events: `start`, `forward` (t = 1..T), `backward`
-    (t = T..1), `summary` per model, `done` — or `error` instead of the rest."""
+async def stream_run(request: Request, resolved: ResolvedRun, ticket: RunPlace):
+    """The same run as Server-Sent Events: `queued` (its position in line) while it waits for a
+    slot, then `start`, `forward` (t = 1..T), `backward` (t = T..1), `summary` per model, `done`
+    — or `error` instead of the rest."""
     encoder = EventEncoder()
     events = encode_frames(bounded_run(request, resolved.spec), resolved.config, encoder)
-    chunks = sse_chunks(
-        events,
-        on_error=lambda detail: encoder("error", {"detail": detail}),
-        done=lambda: encoder("done", {}),
-    )
-    return EventSourceResponse(chunks)
+    return EventSourceResponse(sse_chunks(events, encoder, ticket, done=True))

@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Request
 from fastapi.sse import EventSourceResponse
 
-from app.dependencies import TRAIN_SLOT, ResolvedTrain
+from app.dependencies import ResolvedTrain, TrainPlace
 from app.errors import STREAM_ERROR_DOCS
 from app.serialize import EventEncoder, EventStream, encode_train, sse_doc
 from app.streaming import bounded, sse_chunks
@@ -12,21 +12,18 @@ from core.train import train
 router = APIRouter(prefix="/api", tags=["train"])
 
 SSE_DOC = sse_doc(
-    "Server-Sent Events: start, then progress (per model, every progress_every "
-        "steps) and eval (per model, every eval_every steps), then done — or error."
+    "Server-Sent Events: queued while waiting for a slot (its position), then start, then "
+        "progress (per model, every progress_every steps) and eval (per model, every "
+        "eval_every steps), then done — or error."
 )
 
 
-@router.post("/train/stream", responses={**SSE_DOC, **STREAM_ERROR_DOCS}, response_class=EventStream,
-             dependencies=[TRAIN_SLOT])
-async def stream_train(request: Request, resolved: ResolvedTrain):
-    """Train every model on the same batches; a client that disconnects stops the training."""
+@router.post("/train/stream", responses={**SSE_DOC, **STREAM_ERROR_DOCS}, response_class=EventStream)
+async def stream_train(request: Request, resolved: ResolvedTrain, ticket: TrainPlace):
+    """Train every model on the same batches; a client that disconnects stops the training, or
+    leaves the line at once while it waits for a slot (`queued` events)."""
     encoder = EventEncoder()
     settings = request.app.state.settings
     frames = bounded(train(resolved.spec), settings.train_seconds_max, "train_seconds_max",
                      request.app.state.draining)
-    chunks = sse_chunks(
-        encode_train(frames, resolved.config, encoder),
-        on_error=lambda detail: encoder("error", {"detail": detail}),
-    )
-    return EventSourceResponse(chunks)
+    return EventSourceResponse(sse_chunks(encode_train(frames, resolved.config, encoder), encoder, ticket))

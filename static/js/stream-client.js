@@ -119,13 +119,26 @@ async function errorFromResponse(res) {
 }
 
 /**
- * POST `bodyText` to an SSE endpoint. onEvent(name, data) gets each event's parsed data in
- * order. Resolves when `done` arrives; rejects with an ApiError (non-2xx answer, an `error`
- * event, a network failure, a stream that ends without `done`) or an AbortError when `signal`
- * aborts. `noun` names what runs ("run", "training"), `kept` says what happens to what arrived
- * (each a text, or a function that writes it in the current language).
+ * The seconds a busy server asked to wait before trying again (a 503 with Retry-After, or a
+ * stream whose wait in line ran out), or null for any other error.
  */
-export async function streamEvents(url, bodyText, { signal, onEvent, noun, kept }) {
+export function retryAfter(e) {
+  if (!(e instanceof ApiError) || e.status !== 503 || e.retryAfter == null) return null;
+  const seconds = Number(e.retryAfter);
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds : null;
+}
+
+/**
+ * POST `bodyText` to an SSE endpoint. onEvent(name, data) gets each event's parsed data in
+ * order; while the request waits in the server's line for a slot, onQueued(position) gets its
+ * place (1: next) instead, from each `queued` event. Resolves when `done` arrives; rejects with
+ * an ApiError (non-2xx answer, an `error` event, a network failure, a stream that ends without
+ * `done`) or an AbortError when `signal` aborts. A wait in line that runs out is an `error`
+ * event with `retry_after`: it rejects like a 503 with that Retry-After. `noun` names what runs
+ * ("run", "training"), `kept` says what happens to what arrived (each a text, or a function
+ * that writes it in the current language).
+ */
+export async function streamEvents(url, bodyText, { signal, onEvent, onQueued, noun, kept }) {
   let res;
   try {
     res = await fetch(url, {
@@ -146,12 +159,25 @@ export async function streamEvents(url, bodyText, { signal, onEvent, noun, kept 
   let events = 0;
   const handle = (name, text) => {
     if (done || failure) return;
-    events += 1;
     let data;
     try {
       data = JSON.parse(text);
     } catch {
+      events += 1;
       failure = new ApiError(() => t("explore.api.unreadable", { name }), { kind: "stream" });
+      return;
+    }
+    if (name === "queued" && !events) {
+      onQueued?.(data.position);
+      return;
+    }
+    events += 1;
+    if (name === "error" && data.retry_after != null) {
+      const detail = data.detail || t("explore.api.no_reason");
+      const retry = String(data.retry_after);
+      failure = new ApiError(() => t("explore.api.503.retry", { detail, retry }), {
+        status: 503, kind: "stream", retryAfter: retry,
+      });
       return;
     }
     if (name === "error") {
@@ -223,9 +249,9 @@ export async function streamEvents(url, bodyText, { signal, onEvent, noun, kept 
 }
 
 /** A run as a stream (POST /api/runs/stream): see streamEvents. */
-export function streamRun(bodyText, { signal, onEvent }) {
+export function streamRun(bodyText, { signal, onEvent, onQueued }) {
   return streamEvents("/api/runs/stream", bodyText, {
-    signal, onEvent, noun: () => t("explore.api.noun"), kept: () => t("explore.api.kept"),
+    signal, onEvent, onQueued, noun: () => t("explore.api.noun"), kept: () => t("explore.api.kept"),
   });
 }
 
