@@ -1,14 +1,16 @@
 // The explorer's run, from Run to done, error or Reset: the controls' state streamed
 // (POST /api/runs/stream) into a RunData that the views and the playback clock follow, the
 // status line and the messages that go with it (errors in words, with the way out where there
-// is one), and the performance marks gfl:run / gfl:streamed / gfl:rendered. Only the stream of
-// the last Run counts: one still arriving from before is dropped.
+// is one; the wait in the server's line; a busy server's answer retried by itself after its
+// Retry-After), and the performance marks gfl:run / gfl:streamed / gfl:rendered. Only the stream
+// of the last Run counts: one still arriving from before is dropped.
 
 import { t } from "./i18n.js";
 import { RunData } from "./run-data.js";
 import { announce } from "./run-events.js";
+import { AutoRetry } from "./messages.js";
 import { requestBody } from "./state.js";
-import { ApiError, streamRun } from "./stream-client.js";
+import { ApiError, retryAfter, streamRun } from "./stream-client.js";
 
 const root = document.documentElement;
 
@@ -29,6 +31,13 @@ export class RunController {
     this.startedAt = 0;
     this.finishedAt = 0;
     this.rendered = false; // the run on screen has been drawn complete (gfl:rendered)
+    this.queued = 0; // the request's place in the server's line while it waits (1: next)
+    this.retry = new AutoRetry({ message, status, flag: "retry", words: {
+      countdown: (seconds) => t("explore.status.retry", { seconds }),
+      cancelled: () => t("explore.status.retry.cancelled"),
+      tryAgain: () => t("explore.message.try_again"),
+      cancel: () => t("explore.message.cancel"),
+    } });
   }
 
   /** A stream is in flight. */
@@ -46,6 +55,7 @@ export class RunController {
       return;
     }
     this.stop();
+    this.retry.clear();
     const mine = new AbortController();
     this.stream = mine;
     // the run on screen stays until the new one starts (a refused request does not lose it)
@@ -59,10 +69,15 @@ export class RunController {
     try {
       await streamRun(requestBody("explore", values), {
         signal: mine.signal,
+        onQueued: (position) => {
+          if (mine !== this.stream) return;
+          this.wait(position);
+        },
         onEvent: (name, data) => {
           if (mine !== this.stream) return;
           if (name === "start") {
             started = true;
+            this.wait(0);
             this.begin(data, paused);
             return;
           }
@@ -79,12 +94,28 @@ export class RunController {
     } catch (e) {
       if (e.name === "AbortError" || mine !== this.stream) return;
       this.end("error");
+      const seconds = started ? null : retryAfter(e);
+      if (seconds != null) {
+        this.retry.schedule(e, seconds, () => this.start({ paused }));
+        return;
+      }
       this.showError(e);
       const n = this.events;
       const kept = !!this.run;
       if (started) this.status.set(() => (n === 1 ? t("explore.status.stopped.one", { n }) : t("explore.status.stopped.many", { n })));
       else this.status.set(() => (kept ? t("explore.status.not_started.kept") : t("explore.status.not_started")));
       if (!(e instanceof ApiError)) console.error(e); // a bug of the page itself
+    }
+  }
+
+  /** The request waits in the server's line at `position` (0: no longer). */
+  wait(position) {
+    this.queued = position;
+    if (position) {
+      root.dataset.queued = String(position);
+      this.status.set(() => t("explore.status.queued", { position }));
+    } else {
+      delete root.dataset.queued;
     }
   }
 
@@ -102,6 +133,7 @@ export class RunController {
 
   /** The stream has ended (`done` or an error): playback stops at the last frame received. */
   end(state) {
+    this.wait(0);
     this.streamEnded = true;
     this.stream = null;
     setRunState(state);
@@ -113,10 +145,12 @@ export class RunController {
   stop() {
     if (this.stream) this.stream.abort();
     this.stream = null;
+    this.wait(0);
   }
 
   reset() {
     this.stop();
+    this.retry.clear();
     this.run = null;
     this.player.clear();
     this.views.clear();
@@ -143,7 +177,7 @@ export class RunController {
 
   /** The status line at playback position p, while streaming and once done. */
   frame(p) {
-    if (!this.run) return;
+    if (!this.run || this.queued) return; // the status line says where the new run waits
     const { available, total } = this.run;
     if (root.dataset.run === "streaming") {
       this.status.set(() => (available >= total ? t("explore.status.streaming.all")

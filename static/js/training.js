@@ -1,13 +1,16 @@
 // The Train tab's training, from Start to done, Stop or error: the controls' state streamed
 // (POST /api/train/stream) into a TrainData and the charts, drawn once per animation frame
-// within a time budget; the progress bar with steps/s and ETA; the status line and the message.
-// Only the stream of the last Start counts: one still arriving from before is dropped.
+// within a time budget; the progress bar with steps/s and ETA; the status line and the message
+// (the wait in the server's line; a busy server's answer retried by itself after its
+// Retry-After). Only the stream of the last Start counts: one still arriving from before is
+// dropped.
 
 import { drawDirty } from "./frame-budget.js";
 import { fmt } from "./format.js";
 import { t } from "./i18n.js";
+import { AutoRetry } from "./messages.js";
 import { requestBody } from "./state.js";
-import { ApiError, streamEvents } from "./stream-client.js";
+import { ApiError, retryAfter, streamEvents } from "./stream-client.js";
 import { activeTab } from "./tabs.js";
 import { readTheme } from "./theme.js";
 import { TrainData } from "./train-data.js";
@@ -24,9 +27,9 @@ const TASK_NAME = {
 };
 
 /** POST /api/train/stream: see streamEvents. */
-function streamTrain(bodyText, { signal, onEvent }) {
+function streamTrain(bodyText, { signal, onEvent, onQueued }) {
   return streamEvents("/api/train/stream", bodyText, {
-    signal, onEvent, noun: () => t("train.error.noun"), kept: () => t("train.error.kept"),
+    signal, onEvent, onQueued, noun: () => t("train.error.noun"), kept: () => t("train.error.kept"),
   });
 }
 
@@ -48,6 +51,13 @@ export class Training {
     this.startedAt = 0;
     this.endedAt = 0;
     this.frame = 0; // the animation frame asked for
+    this.queued = 0; // the request's place in the server's line while it waits (1: next)
+    this.retry = new AutoRetry({ message, status, flag: "trainRetry", words: {
+      countdown: (seconds) => t("train.status.retry", { seconds }),
+      cancelled: () => t("train.status.retry.cancelled"),
+      tryAgain: () => t("train.message.try_again"),
+      cancel: () => t("train.message.cancel"),
+    } });
     this.tick = this.tick.bind(this);
     this.ui.stop.addEventListener("click", () => this.stop());
     this.setState("idle");
@@ -68,6 +78,7 @@ export class Training {
       return;
     }
     this.stop({ quiet: true });
+    this.retry.clear();
     const mine = new AbortController();
     this.stream = mine;
     this.setState("running");
@@ -77,10 +88,16 @@ export class Training {
     try {
       await streamTrain(requestBody("train", values), {
         signal: mine.signal,
+        onQueued: (position) => {
+          if (mine !== this.stream) return;
+          this.wait(position);
+          this.kick();
+        },
         onEvent: (name, ev) => {
           if (mine !== this.stream) return;
           if (name === "start") {
             begun = true;
+            this.wait(0);
             this.begin(ev);
           } else if (name === "progress") {
             this.data.progress(ev);
@@ -107,9 +124,16 @@ export class Training {
     } catch (e) {
       if (mine !== this.stream) return;
       this.stream = null;
+      this.wait(0);
       this.endedAt = performance.now();
       if (e.name === "AbortError") return; // stop() has said so
       this.setState("error");
+      const seconds = begun ? null : retryAfter(e);
+      if (seconds != null) {
+        this.retry.schedule(e, seconds, () => this.start());
+        this.kick();
+        return;
+      }
       // an ApiError writes its message in the current language each time it is read
       this.message.show(e instanceof ApiError ? () => e.message : () => t("train.error.page", { reason: e.message }));
       const at = begun ? { step: this.data.step, steps: this.data.steps } : null;
@@ -118,6 +142,17 @@ export class Training {
       if (!(e instanceof ApiError)) console.error(e);
     }
     this.kick();
+  }
+
+  /** The request waits in the server's line at `position` (0: no longer). */
+  wait(position) {
+    this.queued = position;
+    if (position) {
+      root.dataset.trainQueued = String(position);
+      this.status.set(() => t("train.status.queued", { position }));
+    } else {
+      delete root.dataset.trainQueued;
+    }
   }
 
   /** The `start` event: a new training on screen. */
@@ -143,11 +178,13 @@ export class Training {
     if (!this.stream) return;
     this.stream.abort();
     this.stream = null;
+    const waiting = this.queued; // the charts still show the training before
+    this.wait(0);
     this.endedAt = performance.now();
     if (quiet) return;
     this.setState("stopped");
     const { data } = this;
-    if (data) {
+    if (data && !waiting) {
       const at = { step: data.step, steps: data.steps };
       this.status.set(() => t("train.status.stopped", at));
       this.views.cards.interrupt("stopped");
@@ -197,14 +234,15 @@ export class Training {
 
   updateProgress() {
     const { data, ui } = this;
-    const step = data ? data.step : 0;
-    const steps = data ? data.steps : 0;
+    const step = data && !this.queued ? data.step : 0;
+    const steps = data && !this.queued ? data.steps : 0;
     const percent = steps ? Math.min(100, (100 * step) / steps) : 0;
     ui.fill.style.width = `${percent}%`;
     ui.bar.setAttribute("aria-valuenow", String(Math.round(percent)));
     const state = root.dataset.train;
     let text = t("train.progress.ready");
-    if (data) {
+    if (this.queued) text = t("train.progress.waiting");
+    else if (data) {
       const seconds = ((this.endedAt || performance.now()) - this.startedAt) / 1000;
       const rate = seconds > 0 ? step / seconds : 0;
       const values = { step, steps, percent: Math.floor(percent), rate: rate >= 10 ? Math.round(rate) : rate.toFixed(1) };
