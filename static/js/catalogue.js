@@ -3,8 +3,13 @@
 // cells have it, which stream event carries it). The server writes it into the page as
 // <script type="application/json" id="gfl-catalogue"> (the same object as GET /api/meta's
 // "models" and "fields"); this module reads it once, at import, and is the page's only copy.
+//
+// Next to the core's models, the networks uploaded in this page (POST /api/weights): what the
+// server said of each and the name of its file, so that a model of a run is named the same way
+// everywhere (modelLabel).
 
 import { gammaLabel } from "./gradient-math.js";
+import { t } from "./i18n.js";
 
 function read() {
   const el = document.getElementById("gfl-catalogue");
@@ -34,3 +39,62 @@ export function modelKey(m) {
 }
 
 export { gammaLabel };
+
+// ---------------------------------------------------------------- uploaded networks
+
+const NETWORKS = new Map(); // id → {info: the API's description, name: the file's name or null}
+
+/** Keep what is known of network `id`: `info` (GET/POST /api/weights), `name` (its file's). */
+export function registerNetwork(id, { info, name = null }) {
+  const known = NETWORKS.get(id);
+  NETWORKS.set(id, { info: info ?? known?.info ?? null, name: name ?? known?.name ?? null });
+}
+
+/** {info, name} of network `id`, or null. */
+export function networkOf(id) {
+  return NETWORKS.get(id) ?? null;
+}
+
+/** A network's name: its file's, else "network 1a2b3c4" from its id. */
+export function networkName(id) {
+  return NETWORKS.get(id)?.name ?? t("networks.unnamed", { id: id.replace(/^sha256:/, "").slice(0, 7) });
+}
+
+/** A model in few words, for a chart's rows and legend: "LSTM · L2 →", "model.safet… · L1 ←"
+ * (an uploaded network by its file's name, cut to `width` characters). */
+export function shortLabel(m, unit = null, width = 14) {
+  let base = MODELS[modelKey(m)]?.label ?? m.cell.toUpperCase();
+  if (m.weights) {
+    const name = networkName(m.weights);
+    base = name.length > width ? `${name.slice(0, width - 1)}…` : name;
+  }
+  if (!unit || ((m.num_layers ?? 1) === 1 && !m.bidirectional)) return base;
+  const key = unit.direction === "backward" ? "networks.unit.short.backward" : "networks.unit.short.forward";
+  return `${base} · ${t(key, { layer: unit.layer })}`;
+}
+
+/** "2 layers · bidirectional" of a model ({num_layers, bidirectional}), "" for one layer, one way. */
+export function depthLabel(m) {
+  const parts = [];
+  if ((m.num_layers ?? 1) > 1) parts.push(t("networks.layers", { n: m.num_layers }));
+  if (m.bidirectional) parts.push(t("networks.bidirectional"));
+  return parts.join(" · ");
+}
+
+/** "layer 2/2 →", "layer 1/2 ←": a (layer, direction) of a model of `n` layers. */
+export function unitLabel(layer, direction, n) {
+  return t(direction === "backward" ? "networks.unit.backward" : "networks.unit.forward", { layer, n });
+}
+
+/**
+ * A run's model in words, in the current language: the catalogue's label ("LSTM",
+ * "RNN (tanh)"), the file of an uploaded network, and — for a stacked or bidirectional model —
+ * the (layer, direction) shown (`unit`), e.g. "LSTM · model.safetensors · layer 2/2 →".
+ * @param m  a model of the run's `start` event with its `config` entry's `weights`
+ */
+export function modelLabel(m, unit = null) {
+  const parts = [MODELS[modelKey(m)]?.label ?? m.cell.toUpperCase()];
+  if (m.weights) parts.push(networkName(m.weights));
+  if (unit && ((m.num_layers ?? 1) > 1 || m.bidirectional)) parts.push(unitLabel(unit.layer, unit.direction, m.num_layers ?? 1));
+  return parts.join(" · ");
+}

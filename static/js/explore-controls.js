@@ -1,10 +1,11 @@
 // The Explore tab's controls: their values (state.js binds each to its URL key), kept in the URL
 // as they change; the σ_max number, its slider and the slider's 1/γ marks (from the catalogue);
-// the server's limits in the fields' tooltips; the speed menu's and the flow chart's words in
-// the current language.
+// the "Your network" panel (networks.js); the layer chooser over the charts; the server's limits
+// in the fields' tooltips; the speed menu's and the flow chart's words in the current language.
 
 import { MODELS } from "./catalogue.js";
 import { nodes, t } from "./i18n.js";
+import { NetworkPanel } from "./networks.js";
 import { defaults, readControls, updateUrl, writeControls } from "./state.js";
 
 const $ = (selector) => document.querySelector(selector);
@@ -16,8 +17,9 @@ export class ExploreControls {
    * @param onRun     Run (the form's submit)
    * @param onSpeed   the playback speed changed: onSpeed(speed)
    * @param onMode    the flow chart's y (grad | jac) or x (t | back) changed: onMode(view, x)
+   * @param onUnit    the layer chooser changed: onUnit({layer, direction})
    */
-  constructor(form, { onRun, onSpeed, onMode }) {
+  constructor(form, { onRun, onSpeed, onMode, onUnit = () => {} }) {
     this.form = form;
     this.onSpeed = onSpeed;
     this.sigma = { on: $("#sigma_on"), range: $("#sigma_max"), number: $("#sigma_value") };
@@ -35,7 +37,10 @@ export class ExploreControls {
       if (e.target === on) this.syncSigmaEnabled();
       this.syncUrl();
     });
-    form.addEventListener("change", () => this.syncUrl());
+    form.addEventListener("change", () => {
+      this.syncSequence();
+      this.syncUrl();
+    });
     this.speed.addEventListener("change", () => {
       onSpeed(this.speed.value);
       this.syncUrl();
@@ -48,6 +53,18 @@ export class ExploreControls {
         this.syncUrl();
       });
     }
+    this.unit = { chooser: $("#unit-chooser"), layer: $("#layer"), direction: $("#direction") };
+    for (const menu of [this.unit.layer, this.unit.direction]) {
+      menu.addEventListener("change", () => {
+        const { layer, direction } = this.read();
+        onUnit({ layer, direction });
+        this.syncUrl();
+      });
+    }
+    this.networks = new NetworkPanel($("#network"), { onChange: () => {
+      this.syncSequence();
+      this.syncUrl();
+    } });
     this.placeSigmaMarks();
     $("#seed-random").addEventListener("click", () => {
       form.elements.seed.value = String(crypto.getRandomValues(new Uint32Array(1))[0]);
@@ -59,18 +76,27 @@ export class ExploreControls {
     });
   }
 
+  /** The values of a run: every key's, with `models` naming every model of the run (the
+   * uploaded networks' ids after the catalogue's keys) and `files` what the URL cannot carry
+   * (the arrays of the data files, the networks' descriptions; see state.js). */
   read() {
-    return readControls("explore");
+    const values = readControls("explore");
+    return { ...values, models: [...values.models, ...values.weights], files: this.networks.files() };
   }
 
-  /** Set every control to `values` (the defaults, a URL's state). */
+  /** Set every control to `values` (the defaults, a URL's state). Returns a promise of the
+   * networks it names that the server no longer keeps. */
   write(values) {
+    const gone = this.networks.prepare(values);
     writeControls("explore", values);
+    this.networks.writeSwatches();
     const { on, range, number } = this.sigma;
     range.value = on.checked && Number.isFinite(Number(number.value)) ? number.value : "1";
     this.syncSigmaEnabled();
+    this.syncSequence();
     this.onSpeed(values.speed);
     this.writeFlowSubtitle(values.view);
+    return gone;
   }
 
   /** Set the controls `changes` names, and nothing else. */
@@ -79,7 +105,26 @@ export class ExploreControls {
   }
 
   syncUrl() {
-    updateUrl(this.read());
+    updateUrl(readControls("explore"));
+  }
+
+  /** The layer chooser for `run` (null: none): shown when a model has several layers or two
+   * directions, with the layers and directions the run has. */
+  showUnits(run) {
+    const { chooser, layer, direction } = this.unit;
+    chooser.hidden = !run?.stacked;
+    if (!run) return;
+    const depth = Math.max(...run.models.map((m) => m.num_layers));
+    for (const option of layer.options) option.hidden = option.value !== "top" && Number(option.value) > depth;
+    direction.disabled = !run.models.some((m) => m.bidirectional);
+  }
+
+  /** With a sequence from a file (input kind "values"), its length is T: shown, not typed. */
+  syncSequence() {
+    const { seq_len: seqLen, input } = this.form.elements;
+    const sequence = this.networks.sequence;
+    seqLen.disabled = input.value === "values";
+    if (input.value === "values" && sequence) seqLen.value = String(sequence.T);
   }
 
   syncSigmaEnabled() {
@@ -95,6 +140,7 @@ export class ExploreControls {
     const f = this.form.elements;
     if (limits.seq_len_max) f.seq_len.max = String(limits.seq_len_max);
     if (limits.hidden_size_max) f.hidden_size.max = String(limits.hidden_size_max);
+    if (limits.layers_max) f.num_layers.max = String(limits.layers_max);
     this.limits = limits;
     this.writeLimits();
   }
@@ -104,6 +150,7 @@ export class ExploreControls {
     const { seq_len_max: seqMax, hidden_size_max: hiddenMax } = this.limits;
     if (seqMax) f.seq_len.title = t("explore.seq_len.title.max", { max: seqMax });
     if (hiddenMax) f.hidden_size.title = t("explore.hidden_size.title.max", { max: hiddenMax });
+    if (this.limits.layers_max) f.num_layers.title = t("explore.num_layers.title.max", { max: this.limits.layers_max });
   }
 
   /** The slider's marks at 1/γ of sigmoid and tanh (where their bound turns over). */
@@ -142,5 +189,6 @@ export class ExploreControls {
     this.writeLimits();
     this.placeSigmaMarks();
     this.writeFlowSubtitle(this.read().view);
+    this.networks.relabel();
   }
 }

@@ -7,7 +7,7 @@ import { readTheme } from "./theme.js";
 
 export class ExploreViews {
   /**
-   * @param views   {flow, hidden, grads, gates, why} (the charts, flow first) and `summary`
+   * @param views   {flow, depth, hidden, grads, gates, why} (the charts, flow first) and `summary`
    * @param cards   the summary cards' container (which holds a note while there is no run)
    */
   constructor({ summary, ...charts }, { cards }) {
@@ -32,7 +32,10 @@ export class ExploreViews {
     this.charts.why.begin(null, this.theme);
   }
 
-  begin(run, { view, x }) {
+  /** A run on screen, showing the (layer, direction) the controls name (the top layer's forward
+   * direction by default); again with the same run when the layer chooser changes. */
+  begin(run, { view, x, layer, direction }) {
+    run.select({ layer, direction });
     showEmpty(false);
     const { flow, ...others } = this.charts;
     flow.begin(run, this.theme, view, x);

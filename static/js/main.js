@@ -4,7 +4,8 @@
 // runs at once (autorun); a bare "/" waits for Run.
 //
 //   state.js            the URL's keys ↔ the controls, the request body
-//   explore-controls.js the form, σ_max, the limits          run-controller.js  Run … done / error / Reset
+//   explore-controls.js the form, σ_max, the limits, the layer chooser; networks.js "Your network"
+//                                                             run-controller.js  Run … done / error / Reset
 //   explore-views.js    the views as a group                 render-loop.js     frames and draw passes
 //   transport.js        Pause, Step, Reset, the scrubber     player.js          the playback clock
 //   messages.js         the message box and the status line  exports.js / shortcuts.js / tabs.js
@@ -26,6 +27,7 @@ import { Transport } from "./transport.js";
 import { FlowChart } from "./views/flow.js";
 import { GatesCharts } from "./views/gates.js";
 import { HeatmapChart } from "./views/heatmap.js";
+import { DepthView } from "./views/layers.js";
 import { SummaryCards } from "./views/summary.js";
 import { WhyChart } from "./views/why.js";
 
@@ -34,6 +36,7 @@ const $ = (selector) => document.querySelector(selector);
 const player = new Player((p, info) => loop.frame(p, info));
 const views = new ExploreViews({
   flow: new FlowChart($("#chart-flow"), $("#flow-note"), () => player.kick()),
+  depth: new DepthView($("#chart-depth"), $("#chart-depth-lines"), $("#depth-note")),
   hidden: new HeatmapChart($("#chart-hidden"), "hidden"),
   grads: new HeatmapChart($("#chart-grads"), "grads"),
   gates: new GatesCharts($("#gates-charts"), $("#chart-path"), $("#gates-empty")),
@@ -49,9 +52,20 @@ const controls = new ExploreControls($("#controls"), {
     views.setMode(view, x);
     player.kick();
   },
+  // the same run, its views showing another (layer, direction)
+  onUnit: () => {
+    if (!runs.run) return;
+    views.begin(runs.run, controls.read());
+    player.kick();
+  },
 });
-const downloads = new Exports($("#export-json"), $("#export-csv"), () => runs.run);
-const runs = new RunController({ controls, views, player, message, status, onChange: () => downloads.update() });
+const downloads = new Exports({ json: $("#export-json"), csv: $("#export-csv"), torch: $("#export-torch") }, {
+  current: () => runs.run, networks: controls.networks, message,
+});
+const runs = new RunController({ controls, views, player, message, status, onChange: () => {
+  downloads.update();
+  controls.showUnits(runs.run);
+} });
 const transport = new Transport({ runs, player });
 const loop = new RenderLoop({
   views, player, current: () => runs.run,
@@ -79,21 +93,47 @@ onLanguage((lang) => {
   player.kick();
 });
 
-function start() {
+/**
+ * Run a URL's state, unless it cannot be run as it is: a sequence or targets from a file (a
+ * link does not carry the arrays), or a network the server no longer keeps (GET
+ * /api/weights/{id}: 404) — each said in words with what to do.
+ */
+async function autorun(values, gone) {
+  const files = [values.input === "values" && "sequence", values.targets === "file" && "targets"].filter(Boolean);
+  if (files.length) {
+    message.show(() => t(files.length === 2 ? "networks.message.files" : `networks.message.${files[0]}`), { tone: "info" });
+    return false;
+  }
+  const missing = await gone;
+  if (missing.length) {
+    message.show(() => t("networks.message.gone", { ids: missing.join(", ") }));
+    return false;
+  }
+  runs.start();
+  return true;
+}
+
+async function start() {
   bindLanguageSelect($("#lang"));
   const { values, named, problems } = parseUrl(location.search);
   startTabs(values.tab);
-  controls.write(values);
+  const gone = controls.write(values);
   views.start();
   player.kick();
   fetchMeta().then((meta) => controls.setLimits(meta.limits || {}))
     .catch((e) => message.show(() => e.message || t("explore.message.no_limits")));
+  const narrow = window.matchMedia("(max-width: 760px)").matches;
+  if (narrow && !values.weights.length) $("#network").open = false;
+  let ran = true;
   if (named.has("explore") && values.tab !== "train") {
-    if (window.matchMedia("(max-width: 760px)").matches) $("#settings").open = false;
-    runs.start();
+    if (narrow) {
+      $("#settings").open = false;
+      $("#network").open = false;
+    }
+    ran = await autorun(values, gone);
   }
   // after the autorun has started (a new run clears the message line), so that the note stays
-  if (problems.explore.length) {
+  if (problems.explore.length && ran) {
     const list = () => problems.explore.map((problem) => problem()).join(t("explore.message.url.join"));
     message.show(() => t("explore.message.url", { problems: list() }), { tone: "info" });
   }

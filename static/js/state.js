@@ -6,7 +6,8 @@
 //
 // Types:
 //   list      some of `choices` (the catalogue's model keys), comma-separated; a group of checkboxes
-//   choice    one of `choices` (a <select> or a group of radio buttons)
+//   choice    one of `choices` (a <select> or a group of radio buttons), or of `unlisted` (accepted,
+//             not offered in the URL's error message: "values", a sequence from a file)
 //   flag      "1" | "0" (a checkbox)
 //   number    kept as the text that was typed, so that the API (not the page) judges it
 //   switched  a number, or "none" while its `toggle` checkbox is off; `idle` is what the field
@@ -14,10 +15,16 @@
 //             (a slider) whose value it reads as then
 //   seed      as typed; sent digit for digit, so that seeds beyond 2⁵³ stay exact
 //   text      as it is
+//   ids       uploaded networks: "sha256:<64 hex>", or "sha256:<64 hex>:relu" for an RNN run with
+//             relu (PyTorch keeps the nonlinearity outside the file; tanh otherwise), comma-separated;
+//             a group of checkboxes the "Your network" panel (networks.js) makes, one per file
 // Tabs: "explore" and "train" have controls; "page" keys are the page's own (the tab shown, the
 // open lesson and its variant, the language), kept in the URL without a control here.
-// `body` is the key's place in its tab's request (a dotted path), `to` its conversion when that
-// is not its type's, `when` whether it is sent.
+// `body` is the key's place in its tab's request (a dotted path), `to(value, values)` its
+// conversion when that is not its type's, `when` whether it is sent. What a URL cannot carry —
+// the arrays of a sequence or targets file, what the server said of each uploaded network —
+// comes with the values as `values.files` (the explorer's controls add it; see networks.js) and
+// never goes into the URL.
 
 import { MODEL_KEYS, MODELS } from "./catalogue.js";
 import { t } from "./i18n.js";
@@ -26,15 +33,67 @@ const INCLUDE = ["hidden", "cell_state", "gates", "grads", "jacobian", "preactiv
 const include = (on) => INCLUDE.filter((name) => name !== "jacobian" || on === "1");
 const sgd = (values) => values.train_optimizer === "sgd";
 
+/** An uploaded network's URL value → its model entry ({weights, activation?}). */
+export const WEIGHTS_VALUE = /^(sha256:[0-9a-f]{64})(?::(tanh|relu))?$/;
+export function weightsEntry(value) {
+  const [, id, activation] = value.match(WEIGHTS_VALUE) ?? [null, value, undefined];
+  return activation ? { weights: id, activation } : { weights: id };
+}
+
+/** The models of the request: the catalogue's checked models (stacked as `num_layers` and
+ * `bidirectional` say), then the uploaded networks checked (`values.weights`; the explorer's
+ * controls also list them among `models`, which names every model of a run). */
+function models(keys, values) {
+  const layers = number(values.num_layers);
+  const seeded = keys.filter((key) => MODELS[key]).map((key) => {
+    const { cell, activation } = MODELS[key];
+    const m = cell === "rnn" ? { cell, activation } : { cell };
+    if (layers !== undefined && layers !== 1) m.num_layers = layers;
+    if (values.bidirectional === "1") m.bidirectional = true;
+    return m;
+  });
+  return [...seeded, ...(values.weights || []).map(weightsEntry)];
+}
+
+/** The input: a kind drawn from the seed, or the sequence of a file (`values.files.sequence`). */
+function input(kind, values) {
+  const sequence = values.files?.sequence;
+  return kind === "values" && sequence ? { kind, values: sequence.nested() } : { kind };
+}
+
+/** Targets from a file, as the loss kind reads them: values for mse, class indices for xent. */
+function targets(source, values) {
+  const file = values.files?.targets;
+  if (source !== "file" || !file) return undefined;
+  return values.loss_kind === "xent" ? { classes: file.nested({ classes: true }) } : { values: file.nested() };
+}
+
+/** The outputs O as typed; blank: the targets' width when a file gives it and no checked network
+ * has a head of its own (the API's default otherwise: the head's, or 1). */
+function outputSize(text, values) {
+  const typed = number(text);
+  if (typed !== undefined) return typed;
+  const file = values.targets === "file" ? values.files?.targets : null;
+  const heads = (values.weights || []).some((v) => values.files?.networks?.get(weightsEntry(v).weights)?.head);
+  if (!file || heads) return undefined;
+  return values.loss_kind === "xent" ? file.classCount() : file.width();
+}
+
 export const PROPS = [
   { tab: "page", name: "tab", type: "choice", choices: ["explore", "train"], default: "explore" },
 
   { tab: "explore", name: "models", type: "list", choices: MODEL_KEYS, default: ["rnn-sigmoid", "rnn-tanh", "lstm"],
-    control: 'input[name="models"]', body: "models" },
-  { tab: "explore", name: "seq_len", type: "number", default: "50", control: "#seq_len", body: "seq_len" },
+    control: 'input[name="models"]', body: "models", to: models, empty: "weights" },
+  { tab: "explore", name: "num_layers", type: "number", default: "1", control: "#num_layers" },
+  { tab: "explore", name: "bidirectional", type: "flag", default: "0", control: "#bidirectional" },
+  { tab: "explore", name: "weights", type: "ids", default: [], control: 'input[name="weights"]' },
+  { tab: "explore", name: "seq_len", type: "number", default: "50", control: "#seq_len", body: "seq_len",
+    when: (values) => values.input !== "values" }, // a sequence's own length is T
   { tab: "explore", name: "hidden_size", type: "number", default: "16", control: "#hidden_size", body: "hidden_size" },
   { tab: "explore", name: "input", type: "choice", choices: ["gaussian", "sine", "impulse", "adding"],
-    default: "gaussian", control: "#input", body: "input.kind" },
+    unlisted: ["values"], default: "gaussian", control: "#input", body: "input", to: input },
+  { tab: "explore", name: "targets", type: "choice", choices: ["drawn", "file"], default: "drawn", control: "#targets",
+    body: "targets", to: targets },
   { tab: "explore", name: "init", type: "choice", choices: ["xavier", "orthogonal", "normal", "identity"],
     default: "xavier", control: "#init", body: "init.scheme" },
   { tab: "explore", name: "sigma_max", type: "switched", default: "none", control: "#sigma_value",
@@ -42,12 +101,19 @@ export const PROPS = [
   { tab: "explore", name: "forget_bias", type: "number", default: "1", control: "#forget_bias", body: "init.forget_bias" },
   { tab: "explore", name: "loss", type: "choice", choices: ["last", "all"], default: "last",
     control: 'input[name="loss"]', body: "loss.at" },
+  { tab: "explore", name: "loss_kind", type: "choice", choices: ["mse", "xent"], default: "mse",
+    control: 'input[name="loss_kind"]', body: "loss.kind" },
+  { tab: "explore", name: "output_size", type: "number", default: "", control: "#output_size", body: "output_size",
+    to: outputSize },
   { tab: "explore", name: "seed", type: "seed", default: "0", control: "#seed", body: "seed" },
   { tab: "explore", name: "jacobian", type: "flag", default: "1", control: "#jacobian", body: "include", to: include },
   { tab: "explore", name: "speed", type: "choice", choices: ["1", "3", "10", "30", "100", "250", "1000", "max"],
     default: "250", control: "#speed" },
   { tab: "explore", name: "view", type: "choice", choices: ["grad", "jac"], default: "grad", control: 'input[name="view"]' },
   { tab: "explore", name: "x", type: "choice", choices: ["t", "back"], default: "t", control: 'input[name="x"]' },
+  { tab: "explore", name: "layer", type: "choice", choices: ["top", "1", "2", "3", "4"], default: "top", control: "#layer" },
+  { tab: "explore", name: "direction", type: "choice", choices: ["forward", "backward"], default: "forward",
+    control: "#direction" },
 
   { tab: "train", name: "train_models", type: "list", choices: MODEL_KEYS,
     default: ["rnn-sigmoid", "rnn-tanh", "lstm", "gru"], control: 'input[name="train_models"]', body: "models" },
@@ -78,7 +144,8 @@ const propsOf = (tab) => PROPS.filter((prop) => prop.tab === tab);
 
 /** What the URL did not understand, by tab: the texts' keys (each a function of its values). */
 const PROBLEMS = {
-  explore: { model: "explore.url.unknown_model", none: "explore.url.no_model", choice: "explore.url.bad_choice" },
+  explore: { model: "explore.url.unknown_model", none: "explore.url.no_model", choice: "explore.url.bad_choice",
+    weights: "explore.url.bad_weights" },
   train: { model: "train.url.model", choice: "train.url.choice" },
 };
 
@@ -114,9 +181,15 @@ export function parseUrl(search) {
       const names = raw.split(",").map((s) => s.trim()).filter(Boolean);
       for (const name of names) if (!prop.choices.includes(name)) report("model", { name });
       const known = prop.choices.filter((key) => names.includes(key));
-      if (known.length) values[prop.name] = known;
+      // none of the catalogue's, but the key named by `empty` (the uploaded networks) has some
+      const others = prop.empty && !names.length && (params.get(prop.empty) || "").trim();
+      if (known.length || others) values[prop.name] = known;
       else report("none");
-    } else if (choices(prop) && !choices(prop).includes(raw)) {
+    } else if (prop.type === "ids") {
+      const items = raw.split(",").map((s) => s.trim()).filter(Boolean);
+      for (const item of items) if (!WEIGHTS_VALUE.test(item)) report("weights", { value: item });
+      values[prop.name] = [...new Set(items.filter((item) => WEIGHTS_VALUE.test(item)))];
+    } else if (choices(prop) && !choices(prop).includes(raw) && !prop.unlisted?.includes(raw)) {
       report("choice", { key: prop.name, value: raw, choices: choices(prop).join(", ") });
     } else {
       values[prop.name] = raw;
@@ -136,7 +209,7 @@ export function urlNames(tab) {
 }
 
 const encode = (value) => encodeURIComponent(Array.isArray(value) ? value.join(",") : String(value))
-  .replace(/%2C/g, ",");
+  .replace(/%2C/g, ",").replace(/%3A/g, ":");
 
 /** The query string (no "?") of the keys `values` holds, in the list's order. */
 export function toSearch(values) {
@@ -166,7 +239,7 @@ const $$ = (selector) => [...document.querySelectorAll(selector)];
 function readControl(prop) {
   const els = $$(prop.control);
   const [el] = els;
-  if (prop.type === "list") return els.filter((box) => box.checked).map((box) => box.value);
+  if (prop.type === "list" || prop.type === "ids") return els.filter((box) => box.checked).map((box) => box.value);
   if (prop.type === "flag") return el.checked ? "1" : "0";
   if (prop.type === "switched") {
     if (!$(prop.toggle).checked) return "none";
@@ -179,7 +252,7 @@ function readControl(prop) {
 function writeControl(prop, value) {
   const els = $$(prop.control);
   const [el] = els;
-  if (prop.type === "list") {
+  if (prop.type === "list" || prop.type === "ids") {
     for (const box of els) box.checked = value.includes(box.value);
   } else if (prop.type === "flag") {
     el.checked = value === "1";
@@ -240,7 +313,7 @@ export function requestBody(tab, values) {
     const last = path.pop();
     let at = body;
     for (const part of path) at = at[part] ??= {};
-    at[last] = (prop.to || TO_API[prop.type])(values[prop.name]);
+    at[last] = (prop.to || TO_API[prop.type])(values[prop.name], values);
     if (prop.type === "seed") seed = String(values[prop.name]).trim();
   }
   const seedJson = /^\d+$/.test(seed) ? seed.replace(/^0+(?=\d)/, "") : JSON.stringify(seed === "" ? 0 : number(seed));

@@ -1,11 +1,19 @@
 // Colours: the Okabe–Ito palette (safe for the common colour-vision deficiencies) for models and
 // gates, and the page's light/dark CSS variables for everything Plotly draws.
 
+import { modelKey } from "./catalogue.js";
 import { has, t } from "./i18n.js";
 
 const MODEL_COLOURS = {
   light: { "rnn-sigmoid": "#D55E00", "rnn-tanh": "#0072B2", "rnn-relu": "#CC79A7", lstm: "#009E73", gru: "#E69F00" },
   dark: { "rnn-sigmoid": "#E8772E", "rnn-tanh": "#56B4E9", "rnn-relu": "#E08FC0", lstm: "#1DB489", gru: "#E69F00" },
+};
+
+// networks uploaded by the user: the palette's black (the page's text colour in the dark), then
+// two colours no model of the catalogue has
+const YOURS_COLOURS = {
+  light: ["#1b1f24", "#8c564b", "#7f7f7f"],
+  dark: ["#e6e9ee", "#c49c94", "#b0b0b0"],
 };
 
 const GATE_STYLE = {
@@ -42,11 +50,19 @@ export function readTheme() {
     overflow: v("--overflow", "#CC79A7"),
     underflow: v("--underflow", "#8a8f98"),
     models: MODEL_COLOURS[dark ? "dark" : "light"],
+    yours: YOURS_COLOURS[dark ? "dark" : "light"],
     // Diverging scale for signed hidden states: blue (−) through the surface colour to vermillion (+).
     diverging: [[0, dark ? "#56B4E9" : "#0072B2"], [0.5, v("--surface", "#ffffff")],
       [1, dark ? "#E8772E" : "#D55E00"]],
     sequential: "Viridis",
   };
+}
+
+/** The colour of a run's model: the catalogue's for its cell and activation, or — for a network
+ * uploaded by the user (`m.yours`: its place among the run's uploaded networks) — one of its own. */
+export function modelColour(theme, m) {
+  if (m.yours !== null && m.yours !== undefined) return theme.yours[m.yours % theme.yours.length];
+  return theme.models[modelKey(m)];
 }
 
 /** How gate `name` is drawn, and its label in the current language ("forget gate f"). */

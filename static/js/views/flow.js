@@ -17,6 +17,7 @@ import { Panel } from "../frame-budget.js";
 import { scaledBound } from "../gradient-math.js";
 import { t } from "../i18n.js";
 import { baseLayout, config } from "../plot-style.js";
+import { modelColour } from "../theme.js";
 import { LOG_CLIP, Pending, Plotly, axis } from "./common.js";
 
 const HORIZON = 1e-3;
@@ -74,9 +75,11 @@ export class FlowChart extends Panel {
     return this.xMode === "t" ? at : this.run.T - at;
   }
 
-  /** The API's bound (γσ_max)^(T−t), scaled by ‖∂L/∂h_T‖ for the loss gradient (loss at T only). */
+  /** The API's bound (γσ_max)^(T−t), scaled by ‖∂L/∂h_T‖ for the loss gradient (loss at T only,
+   * and only where the loss enters: the top layer's forward direction). */
   boundApplies(m) {
-    return m.cell === "rnn" && (this.mode === "jac" || this.run.config.loss.at === "last");
+    const unit = this.run.shownUnit?.(m.index) ?? { top: true };
+    return m.cell === "rnn" && (this.mode === "jac" || (this.run.config.loss.at === "last" && unit.top));
   }
 
   traces() {
@@ -89,15 +92,16 @@ export class FlowChart extends Panel {
     const arrays = () => ({ x: [], y: [], customdata: [], text: [] });
     run.models.forEach((m, i) => {
       const model = modelKey(m);
-      const colour = theme.models[model];
+      const colour = modelColour(theme, m);
       const group = `m${i}`;
       const id = this.idx[i];
+      const { layer, direction } = run.shownUnit?.(i) ?? { layer: 1, direction: "forward" };
       id.line = traces.length;
       traces.push({
         type: "scatter", mode: "lines", name: m.label, legendgroup: group, ...arrays(),
         marker: { color: [], symbol: [] }, line: { color: colour, width: 2.4 }, connectgaps: false,
         hovertemplate: `${m.label}<br>t = %{customdata}<br>${what} = %{y:.3e}<extra></extra>`,
-        meta: { kind: "line", model },
+        meta: { kind: "line", model, layer, direction },
       });
       if (this.boundApplies(m)) {
         id.bound = traces.length;
@@ -211,7 +215,7 @@ export class FlowChart extends Panel {
       const yOver = 0.975 - 0.022 * i;
       const yUnder = 0.025 + 0.022 * i;
       const model = modelKey(m);
-      const colour = this.theme.models[model];
+      const colour = modelColour(this.theme, m);
       /** The mark of step t (null: its value is drawn by the line) as [y, its style]. */
       const mark = (at) => {
         const v = values[at - 1];

@@ -10,7 +10,7 @@ import { Panel } from "../frame-budget.js";
 import { BackwardProduct, meanOrNull } from "../gradient-math.js";
 import { t } from "../i18n.js";
 import { baseLayout, config } from "../plot-style.js";
-import { gateStyle } from "../theme.js";
+import { gateStyle, modelColour } from "../theme.js";
 import { LOG_CLIP, Pending, Plotly, axis, place } from "./common.js";
 
 /** The gate that keeps the gradient along a cell's path (the LSTM's forget gate, the GRU's update). */
@@ -90,7 +90,7 @@ class GatePanel extends Panel {
       margin: { l: 52, r: 14, t: 66, b: 40 },
       uirevision: `gates-${this.m.cell}-${run.T}`,
       title: { text: t("explore.gates.title", { label: this.m.label }), x: 0, xanchor: "left", xref: "paper", y: 0.97,
-        font: { size: 13, color: theme.models[model] } },
+        font: { size: 13, color: modelColour(theme, this.m) } },
       legend: { orientation: "h", x: 0, xanchor: "left", y: 1.0, yanchor: "bottom", entrywidth: 0.5,
         entrywidthmode: "fraction", font: { size: 11, color: theme.text }, bgcolor: "rgba(0,0,0,0)" },
       xaxis: axis(theme, { range: [0.5, run.T + 0.5], zeroline: false, title: { text: t("explore.axis.t") } }),
@@ -128,7 +128,7 @@ class PathPanel extends Panel {
       let path = this.paths[j];
       for (let k = k0; k < k1; k++) {
         const at = T - k;
-        if (k === 0) path = new BackwardProduct(run.H);
+        if (k === 0) path = new BackwardProduct(m.hidden_size ?? run.H);
         else path.times(gates[at]); // the gate at step t + 1
         const mean = path.mean;
         out.push(j, at, Number.isFinite(mean) && mean > 0 ? mean : null,
@@ -158,7 +158,7 @@ class PathPanel extends Panel {
     const traces = gated.map((m) => ({
       type: "scatter", mode: "lines", x: [], y: [], customdata: [],
       name: m.cell === "lstm" ? t("explore.path.lstm") : t("explore.path.gru"),
-      line: { color: theme.models[modelKey(m)], width: 2.4 }, connectgaps: false,
+      line: { color: modelColour(theme, m), width: 2.4 }, connectgaps: false,
       hovertemplate: `${t("explore.path.hover", { label: m.label })}<extra></extra>`,
       meta: { kind: "path", model: modelKey(m) },
     }));
@@ -199,15 +199,16 @@ export class GatesCharts {
     this.run = run;
     this.theme = theme;
     this.gated = run.models.filter((m) => gatesOf(m).length > 0);
-    for (const [cell, c] of this.byCell) {
-      if (!this.gated.some((m) => m.cell === cell)) {
+    const key = (m) => `${m.index}-${m.cell}`; // a chart per model (yours and the lab's LSTM: two)
+    for (const [k, c] of this.byCell) {
+      if (!this.gated.some((m) => key(m) === k)) {
         c.purge();
-        this.byCell.delete(cell);
+        this.byCell.delete(k);
       }
     }
     this.charts = this.gated.map((m) => {
-      let c = this.byCell.get(m.cell);
-      if (!c) this.byCell.set(m.cell, (c = new GatePanel(this, m)));
+      let c = this.byCell.get(key(m));
+      if (!c) this.byCell.set(key(m), (c = new GatePanel(this, m)));
       c.m = m;
       c.reset();
       return c;

@@ -25,6 +25,7 @@ class HeatRow extends Panel {
     this.wrap = document.createElement("div");
     this.wrap.className = "heat-row";
     this.wrap.dataset.model = spec.model;
+    if (spec.yours !== null && spec.yours !== undefined) this.wrap.dataset.yours = String(spec.yours);
     const label = document.createElement("p");
     label.className = "heat-label";
     const sw = document.createElement("span");
@@ -52,7 +53,8 @@ class HeatRow extends Panel {
   }
 
   reset(run) {
-    const { T, H } = run;
+    const { T } = run;
+    const { H } = this;
     // the value of each cell, and its special code: 0 underflow, 1 overflow (NaN: none)
     if (this.z?.length === H && this.z[0].length === T) {
       for (const row of [...this.z, ...this.special]) row.fill(NaN); // the last run's size: reused
@@ -71,8 +73,8 @@ class HeatRow extends Panel {
     this.z[u][k] = value;
     this.special[u][k] = special;
     if (text !== null && !this.text) {
-      const { T, H } = this.chart.run;
-      this.text = seq(H, () => new Array(T).fill(null));
+      const { T } = this.chart.run;
+      this.text = seq(this.H, () => new Array(T).fill(null));
     }
     if (this.text) this.text[u][k] = text;
   }
@@ -81,7 +83,7 @@ class HeatRow extends Panel {
     const { run, theme, kind } = this.chart;
     const { lo, hi } = this.chart.filled();
     const x = this.chart.xs.subarray(lo, hi);
-    const y = seq(run.H, (k) => k + 1);
+    const y = seq(this.H, (k) => k + 1);
     const columns = (rows) => rows.map((row) => row.subarray(lo, hi));
     const what = kind === "hidden" ? (this.log ? "log₁₀(1 + h)" : this.field === "cell_state" ? "c" : "h") : "log₁₀|∂L/∂h|";
     const colorbar = {
@@ -118,13 +120,13 @@ class HeatRow extends Panel {
   layout() {
     const { run, theme } = this.chart;
     const last = this.chart.rows.at(-1) === this;
-    const rowPx = Math.max(52, Math.min(110, run.H * 4));
+    const rowPx = Math.max(52, Math.min(110, this.H * 4));
     const bottom = last ? 40 : 6;
     return baseLayout(theme, {
       height: rowPx + 4 + bottom,
       showlegend: false,
       margin: { l: 46, r: 62, t: 4, b: bottom },
-      uirevision: `${this.key}-${run.T}-${run.H}`,
+      uirevision: `${this.key}-${run.T}-${this.H}`,
       xaxis: axis(theme, {
         range: [0.5, run.T + 0.5], zeroline: false, showgrid: false, showticklabels: last,
         ticks: last ? "outside" : "", title: { text: last ? t("explore.axis.t") : "" },
@@ -166,16 +168,19 @@ export class HeatmapChart {
     for (const m of run.models) {
       const model = modelKey(m);
       const i = m.index;
+      const H = m.hidden_size ?? run.H;
+      const key = `${i}-${model}-${m.yours ?? ""}`; // two models of one cell (yours and the lab's): two rows
+      const { yours } = m;
       if (this.kind === "hidden") {
         // relu states are unbounded (they explode): coloured by log10(1 + h), h ≥ 0
-        specs.push({ key: model, model, i, field: "hidden", label: () => rich(`${m.label} · h_t`),
+        specs.push({ key, model, i, H, yours, field: "hidden", label: () => rich(`${m.label} · h_t`),
           log: m.activation === "relu", bounded: MODELS[model].bounded });
         if (m.cell === "lstm") {
-          specs.push({ key: `${model}-c`, model, i, field: "cell_state", label: () => nodes("explore.heat.cell"),
+          specs.push({ key: `${key}-c`, model, i, H, yours, field: "cell_state", label: () => nodes("explore.heat.cell"),
             log: false, bounded: false });
         }
       } else {
-        specs.push({ key: model, model, i, field: "grads", label: () => rich(`${m.label} · ∂L/∂h_t`) });
+        specs.push({ key, model, i, H, yours, field: "grads", label: () => rich(`${m.label} · ∂L/∂h_t`) });
       }
     }
     const keep = new Set(specs.map((s) => s.key));
@@ -188,7 +193,10 @@ export class HeatmapChart {
     this.rows = specs.map((spec) => {
       let row = this.byKey.get(spec.key);
       if (!row) this.byKey.set(spec.key, (row = new HeatRow(this, spec)));
-      else Object.assign(row, spec);
+      else {
+        Object.assign(row, spec);
+        row.relabel(); // the unit shown may have changed
+      }
       row.reset(run);
       return row;
     });
@@ -220,7 +228,7 @@ export class HeatmapChart {
     for (const r of this.rows) {
       const source = r.field === "grads" ? run.bwd[r.i].grads : run.fwd[r.i][r.field];
       const v = clear ? null : source[k];
-      for (let u = 0; u < run.H; u++) {
+      for (let u = 0; u < r.H; u++) {
         let value = NaN;
         let special = NaN;
         let text = null;

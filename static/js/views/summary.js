@@ -5,13 +5,14 @@
 // Every sentence is one text of static/i18n/<lang>.json with placeholders (the word order is
 // the language's); the cards are written again from the run when the language changes.
 
-import { MODELS, gammaLabel, modelKey } from "../catalogue.js";
+import { MODELS, gammaLabel, modelKey, networkName } from "../catalogue.js";
 import { fmt, pow10, steps } from "../format.js";
 import { firstZero } from "../gradient-math.js";
 import { t } from "../i18n.js";
 
 /** "the sigmoid RNN", "the LSTM" (`start`: at the start of a sentence, "The sigmoid RNN") */
 export function modelName(m, { start = false } = {}) {
+  if (m.weights) return t(start ? "networks.name.start" : "networks.name", { name: networkName(m.weights) });
   const key = modelKey(m);
   return start ? t(`explore.name.start.${key}`) : t(`explore.name.${key}`);
 }
@@ -111,6 +112,7 @@ export class SummaryCards {
       const card = document.createElement("article");
       card.className = "model-card";
       card.dataset.model = modelKey(m);
+      if (m.yours !== null && m.yours !== undefined) card.dataset.yours = String(m.yours);
       card.dataset.testid = "summary-card";
       const h = document.createElement("h3");
       const sw = document.createElement("span");

@@ -9,6 +9,7 @@ import { Panel } from "../frame-budget.js";
 import { Histogram, PHI, linspace } from "../gradient-math.js";
 import { t } from "../i18n.js";
 import { baseLayout, config } from "../plot-style.js";
+import { modelColour } from "../theme.js";
 import { Plotly, axis } from "./common.js";
 
 const Z_MIN = -8;
@@ -77,7 +78,7 @@ export class WhyChart extends Panel {
       const h = this.hist[j];
       out.push({
         type: "bar", x: h.centres(), y: h.density(), width: BIN, yaxis: "y2",
-        name: t("explore.why.bar", { label: m.label }), marker: { color: theme.models[modelKey(m)], line: { width: 0 } },
+        name: t("explore.why.bar", { label: m.label }), marker: { color: modelColour(theme, m), line: { width: 0 } },
         opacity: 0.38, hovertemplate: `${t("explore.why.hover.bar", { label: m.label })}<extra></extra>`,
         meta: { kind: "density", model: modelKey(m) },
       });
