@@ -47,10 +47,10 @@ class DepthHeat extends Panel {
 
   /** Each row's label: the unit ("layer 2/2 →") of a lone model, else the model and its unit in
    * few words ("LSTM · L2 →"); the hover names it in full. */
-  label(row) {
+  label(row, narrow) {
     const { run } = this.view;
     if (run.M === 1 && run.stacked) return unitLabel(row.layer, row.direction, row.m.num_layers);
-    return shortLabel(row.m, { layer: row.layer, direction: row.direction });
+    return shortLabel(row.m, { layer: row.layer, direction: row.direction }, narrow ? 9 : 14);
   }
 
   build() {
@@ -89,7 +89,8 @@ class DepthHeat extends Panel {
       special.push(sr);
       values.push(vr);
     }
-    const labels = rows.map((row) => this.label(row));
+    const narrow = this.el.clientWidth > 0 && this.el.clientWidth < 520; // a phone: shorter names
+    const labels = rows.map((row) => this.label(row, narrow));
     const full = rows.map((row) => modelLabel(row.m, { layer: row.layer, direction: row.direction }));
     const text = rows.map((_, r) => values[r].map((v) => v ?? ""));
     const lo = Number.isFinite(min) ? Math.floor(min) : 0;
@@ -120,16 +121,22 @@ class DepthHeat extends Panel {
       meta: { kind: "depth-special" },
     };
     const rowPx = rows.length > 8 ? 20 : 30;
+    // a gap between two models' rows
+    const shapes = rows.slice(1).map((row, r) => row.i !== rows[r].i && {
+      type: "line", xref: "paper", x0: 0, x1: 1, y0: r + 0.5, y1: r + 0.5,
+      line: { color: theme.surface, width: 3 },
+    }).filter(Boolean);
     this.el.setAttribute("aria-label", t("explore.depth.chart"));
     Plotly.react(this.el, [main, specialTrace], baseLayout(theme, {
       height: 28 + rows.length * rowPx + 44,
       showlegend: false,
       margin: { l: 10, r: 70, t: 8, b: 44 },
       uirevision: `depth-${T}-${rows.length}`,
+      shapes,
       xaxis: axis(theme, { range: [0.5, T + 0.5], zeroline: false, showgrid: false, title: { text: t("explore.axis.t") } }),
       yaxis: axis(theme, {
         autorange: "reversed", showgrid: false, zeroline: false, ticks: "", tickvals: y, ticktext: labels,
-        automargin: true, tickfont: { size: 11, color: theme.text },
+        automargin: true, tickfont: { size: narrow ? 10 : 11, color: theme.text },
       }),
     }), config("depth-time"));
   }
