@@ -303,3 +303,67 @@ def test_screenshots(context, live_server, files, artifacts, width, height, lang
     problems = rec.problems()
     page.close()
     assert not problems, problems
+
+
+# ---------------------------------------------------------------- arrays.js, against numpy
+
+PARSE = r"""
+async ({ kind, b64, text, name }) => {
+  const a = await import('/static/js/arrays.js');
+  try {
+    const bytes = Uint8Array.from(atob(b64 || ''), (c) => c.charCodeAt(0));
+    const f = kind === 'npy' ? a.parseNpy(bytes.buffer, name) : a.parseCsv(text, name);
+    return { shape: f.shape, data: Array.from(f.data), integer: f.integer,
+             nested: f.nested(), classes: f.shape.length <= 2 && f.integer ? f.nested({ classes: true }) : null };
+  } catch (e) {
+    return { error: e.key || String(e), values: e.values };
+  }
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def parse(context, live_server):
+    import base64
+    import io
+
+    page, rec = offline_page(context)
+    page.goto(live_server.url + "/")
+
+    def run(array=None, *, text=None, fortran=False, name="x.npy"):
+        if text is not None:
+            return page.evaluate(PARSE, {"kind": "csv", "text": text, "name": "x.csv"})
+        buffer = io.BytesIO()
+        np.save(buffer, np.asfortranarray(array) if fortran else array)
+        return page.evaluate(PARSE, {"kind": "npy", "b64": base64.b64encode(buffer.getvalue()).decode(), "name": name})
+
+    yield run
+    problems = rec.problems()
+    page.close()
+    assert not problems, problems
+
+
+@pytest.mark.parametrize("dtype", ["<f4", "<f8", ">f8", "<f2", "<i8", ">i4", "|u1"])
+@pytest.mark.parametrize("shape", [(7,), (7, 3), (7, 2, 3)])
+def test_npy_files_read_as_numpy_reads_them(parse, dtype, shape):
+    rng = np.random.default_rng(len(shape))
+    a = (rng.standard_normal(shape) * 50).astype(dtype)
+    got = parse(a)
+    assert got["shape"] == list(shape)
+    assert got["data"] == a.astype(np.float64).ravel(order="C").tolist()  # exactly, in C order
+    assert got["integer"] == (a.dtype.kind in "iu")
+    expected = a.astype(np.float64) if a.ndim > 1 else a.astype(np.float64)[:, None]
+    assert got["nested"] == expected.tolist()
+
+
+def test_npy_and_csv_refusals_and_forms(parse):
+    assert parse(np.zeros((3, 2)), fortran=True)["error"] == "arrays.npy.fortran"
+    assert parse(np.zeros((3, 2), dtype=np.complex128))["error"] == "arrays.npy.dtype"
+    assert parse(np.array([1.0, np.nan]))["error"] == "arrays.not_finite"
+    assert parse(np.zeros((2, 2, 2, 2)))["error"] == "arrays.dims"
+    csv = parse(text="a; b\n# a comment\n1; 2.5\n-3e-2\t4\n")
+    assert (csv["shape"], csv["data"]) == ([2, 2], [1, 2.5, -0.03, 4])
+    assert parse(text="1,2\n3\n")["error"] == "arrays.csv.ragged"
+    assert parse(text="1,2\n3,x\n")["values"] == {"name": "x.csv", "line": 2, "value": "x"}
+    classes = parse(text="0\n1\n1\n0\n")
+    assert classes["integer"] and classes["classes"] == [0, 1, 1, 0] and classes["nested"] == [[0], [1], [1], [0]]
