@@ -77,9 +77,17 @@ def files(tmp_path_factory, torch):
     classes = rng.integers(0, O, size=T)
     np.savetxt(root / "classes.csv", classes, fmt="%d")
     parameters = sum(v.numel() for v in state.values())
-    return {"root": root, "weights": root / "lstm2b.safetensors", "pickle": root / "lstm2b.pt",
-            "csv": root / "sequence.csv", "npy": root / "sequence.npy", "classes": root / "classes.csv",
-            "x": x, "y": classes, "parameters": parameters}
+    return {
+        "root": root,
+        "weights": root / "lstm2b.safetensors",
+        "pickle": root / "lstm2b.pt",
+        "csv": root / "sequence.csv",
+        "npy": root / "sequence.npy",
+        "classes": root / "classes.csv",
+        "x": x,
+        "y": classes,
+        "parameters": parameters,
+    }
 
 
 def upload(page, path):
@@ -114,8 +122,10 @@ def test_an_uploaded_network_is_described_run_and_seen_layer_by_layer(page, live
     page.goto(live_server.url + "/?seq_len=12&speed=max")
     upload(page, files["weights"])
     info = page.text_content("#network-list .network-info")
-    assert info == (f"LSTM · 2 layers · bidirectional · input {D} · hidden {H} · head: {O} outputs · "
-                    f"{files['parameters']:,} parameters")
+    assert info == (
+        f"LSTM · 2 layers · bidirectional · input {D} · hidden {H} · head: {O} outputs · "
+        f"{files['parameters']:,} parameters"
+    )
     assert page.text_content("#network-list .network-name") == "lstm2b.safetensors"
     assert page.is_checked('input[name="weights"]')
     assert f"weights={weights_id(files['weights'])}" in page.url  # the id, readable in the link
@@ -124,11 +134,19 @@ def test_an_uploaded_network_is_described_run_and_seen_layer_by_layer(page, live
 
     # the depth × time view: the four units, the top layer first, every step filled
     d = page.evaluate(DEPTH)
-    assert [(r["layer"], r["direction"]) for r in d["rows"]] == [(2, "forward"), (2, "backward"),
-                                                               (1, "forward"), (1, "backward")]
+    assert [(r["layer"], r["direction"]) for r in d["rows"]] == [
+        (2, "forward"),
+        (2, "backward"),
+        (1, "forward"),
+        (1, "backward"),
+    ]
     assert d["labels"] == ["layer 2/2 →", "layer 2/2 ←", "layer 1/2 →", "layer 1/2 ←"]
     assert [(u["layer"], u["direction"], u["n"]) for u in d["lines"]] == [
-        (2, "forward", T), (2, "backward", T), (1, "forward", T), (1, "backward", T)]
+        (2, "forward", T),
+        (2, "backward", T),
+        (1, "forward", T),
+        (1, "backward", T),
+    ]
     # loss at the last step: the top layer's backward direction has a gradient at t = T only
     # (a gray row of exact zeros), every other unit at every step
     assert d["filled"] == [T, 1, T, T]
@@ -136,14 +154,24 @@ def test_an_uploaded_network_is_described_run_and_seen_layer_by_layer(page, live
     data = exported(page)
     model = data["models"][0]
     assert model["num_layers"] == 2 and model["bidirectional"] and model["hidden_size"] == H
-    assert data["config"]["models"] == [{"cell": "lstm", "activation": None, "num_layers": 2,
-                                         "bidirectional": True, "weights": weights_id(files["weights"])}]
+    assert data["config"]["models"] == [
+        {
+            "cell": "lstm",
+            "activation": None,
+            "num_layers": 2,
+            "bidirectional": True,
+            "weights": weights_id(files["weights"]),
+        }
+    ]
     units = {(u["layer"], u["direction"]): u for u in model["layers"]}
     assert list(units) == [(1, "forward"), (1, "backward"), (2, "forward"), (2, "backward")]
     assert model["grad_norm"] == units[(2, "forward")]["grad_norm"]
     # the same numbers as POST /api/runs
-    answer = httpx.post(live_server.url + "/api/runs", json={**data["config"], "include": data["config"]["include"]},
-                        timeout=30).json()
+    answer = httpx.post(
+        live_server.url + "/api/runs",
+        json={**data["config"], "include": data["config"]["include"]},
+        timeout=30,
+    ).json()
     assert answer["models"] == data["models"]
 
     # the flow chart shows the top layer's forward direction, then the chosen unit
@@ -246,8 +274,10 @@ def test_a_link_with_weights_reproduces_the_run_after_a_reload(page, live_server
 
 
 def test_the_pytorch_export_runs_and_prints_the_page_numbers(page, live_server, files, tmp_path):
-    page.goto(live_server.url + "/?models=rnn-sigmoid,gru&num_layers=2&bidirectional=1&seq_len=12&hidden_size=5"
-              "&loss=all&speed=max")
+    page.goto(
+        live_server.url + "/?models=rnn-sigmoid,gru&num_layers=2&bidirectional=1&seq_len=12&hidden_size=5"
+        "&loss=all&speed=max"
+    )
     upload(page, files["weights"])
     run(page)
     data = exported(page)
@@ -261,7 +291,9 @@ def test_the_pytorch_export_runs_and_prints_the_page_numbers(page, live_server, 
     assert "torch.nn.GRU(input_size=3, hidden_size=5, num_layers=2, bidirectional=True)" in text
     assert 'from_file(rnn, head, HERE / "lstm2b.safetensors", prefix="rnn.", head_prefix="head.")' in text
     shutil.copy(files["weights"], tmp_path / "lstm2b.safetensors")  # "put it next to this script"
-    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    out = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=tmp_path
+    )
     assert out.returncode == 0, out.stderr
     printed = {}
     model = None
@@ -270,12 +302,17 @@ def test_the_pytorch_export_runs_and_prints_the_page_numbers(page, live_server, 
             model = int(m.group(1))
         elif m := re.match(r"\s+layer (\d) (forward|backward) ‖∂L/∂h_t‖ t=1\.\.\d+: (\[.*\])$", line):
             printed[(model, int(m.group(1)), m.group(2))] = json.loads(m.group(3))
-    expected = {(i, u["layer"], u["direction"]): u["grad_norm"]
-                for i, m in enumerate(data["models"]) for u in m["layers"]}
+    expected = {
+        (i, u["layer"], u["direction"]): u["grad_norm"]
+        for i, m in enumerate(data["models"])
+        for u in m["layers"]
+    }
     assert set(printed) == set(expected) and len(printed) == 3 * 4
     for key, norms in expected.items():
         assert np.allclose(printed[key], norms, rtol=1e-9, atol=1e-300), key
-    worst = float(re.search(r"largest relative difference from the lab's ‖∂L/∂h_t‖: (\S+)", out.stdout).group(1))
+    worst = float(
+        re.search(r"largest relative difference from the lab's ‖∂L/∂h_t‖: (\S+)", out.stdout).group(1)
+    )
     assert worst < 1e-9
 
 
@@ -335,7 +372,9 @@ def parse(context, live_server):
             return page.evaluate(PARSE, {"kind": "csv", "text": text, "name": "x.csv"})
         buffer = io.BytesIO()
         np.save(buffer, np.asfortranarray(array) if fortran else array)
-        return page.evaluate(PARSE, {"kind": "npy", "b64": base64.b64encode(buffer.getvalue()).decode(), "name": name})
+        return page.evaluate(
+            PARSE, {"kind": "npy", "b64": base64.b64encode(buffer.getvalue()).decode(), "name": name}
+        )
 
     yield run
     problems = rec.problems()
@@ -366,4 +405,8 @@ def test_npy_and_csv_refusals_and_forms(parse):
     assert parse(text="1,2\n3\n")["error"] == "arrays.csv.ragged"
     assert parse(text="1,2\n3,x\n")["values"] == {"name": "x.csv", "line": 2, "value": "x"}
     classes = parse(text="0\n1\n1\n0\n")
-    assert classes["integer"] and classes["classes"] == [0, 1, 1, 0] and classes["nested"] == [[0], [1], [1], [0]]
+    assert (
+        classes["integer"]
+        and classes["classes"] == [0, 1, 1, 0]
+        and classes["nested"] == [[0], [1], [1], [0]]
+    )
