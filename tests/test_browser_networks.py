@@ -350,8 +350,8 @@ async ({ kind, b64, text, name }) => {
   try {
     const bytes = Uint8Array.from(atob(b64 || ''), (c) => c.charCodeAt(0));
     const f = kind === 'npy' ? a.parseNpy(bytes.buffer, name) : a.parseCsv(text, name);
-    return { shape: f.shape, data: Array.from(f.data), integer: f.integer,
-             nested: f.nested(), classes: f.shape.length <= 2 && f.integer ? f.nested({ classes: true }) : null };
+    const classes = f.shape.length <= 2 && f.integer ? f.nested({ classes: true }) : null;
+    return { shape: f.shape, data: Array.from(f.data), integer: f.integer, nested: f.nested(), classes };
   } catch (e) {
     return { error: e.key || String(e), values: e.values };
   }
