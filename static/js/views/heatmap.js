@@ -17,6 +17,8 @@ import { nodes, t } from "../i18n.js";
 import { baseLayout, config } from "../plot-style.js";
 import { NO_OVERFLOW_CHECK, Plotly, axis, place, seq } from "./common.js";
 
+const escapeHtml = (s) => s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+
 class HeatRow extends Panel {
   constructor(chart, spec) {
     super(document.createElement("div"));
@@ -176,7 +178,10 @@ export class HeatmapChart {
         specs.push({ key, model, i, H, yours, field: "hidden", label: () => rich(`${m.label} · h_t`),
           log: m.activation === "relu", bounded: MODELS[model].bounded });
         if (m.cell === "lstm") {
-          specs.push({ key: `${key}-c`, model, i, H, yours, field: "cell_state", label: () => nodes("explore.heat.cell"),
+          // "LSTM · cell state c_t"; a stacked or uploaded one's named in full
+          const cell = () => (m.label === MODELS[model].label ? nodes("explore.heat.cell")
+            : nodes("explore.heat.cell.of", { label: escapeHtml(m.label) }));
+          specs.push({ key: `${key}-c`, model, i, H, yours, field: "cell_state", label: cell,
             log: false, bounded: false });
         }
       } else {
