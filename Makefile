@@ -8,12 +8,12 @@ PORT   ?= 8000
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint format install install-test chromium postgresql bench clean
+.PHONY: run test lint format install install-test chromium fonts postgresql bench clean
 
 run: $(VENV)/.installed
 	$(BIN)/uvicorn app.main:app --host $(HOST) --port $(PORT) --no-access-log
 
-test: $(VENV)/.installed-test chromium postgresql lint
+test: $(VENV)/.installed-test chromium fonts postgresql lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
@@ -39,6 +39,11 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+# A Korean font, so that the browser tests' Korean screenshots show glyphs, not empty boxes.
+fonts:
+	@fc-list :lang=ko 2>/dev/null | grep -q . || { \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq fonts-noto-cjk >/dev/null; }
 
 # Debian's PostgreSQL server for the store's tests (the suite starts its own cluster).
 postgresql:
