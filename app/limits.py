@@ -72,32 +72,26 @@ class RunLimiter:
 
     def release(self) -> None:
         with self._lock:
-            woken = self._hand_over()
-        _wake(woken)
+            served = self._hand_over()
+        _wake(served)
 
-    def _hand_over(self) -> list["Ticket"]:
-        """A slot has been given back (lock held): it goes to the first in line, if any; the
-        tickets whose position changed, to wake."""
+    def _hand_over(self) -> "Ticket | None":
+        """A slot has been given back (lock held): it goes to the first in line, if any, who is
+        returned, to be woken. (The others learn their new place when they next look.)"""
         if not self._line:
             self.active -= 1
-            return []
+            return None
         first = self._line.popleft()
         first.state = Ticket.HOLDING
-        return [first, *self._line]
-
-    def _leave_line(self, ticket: "Ticket") -> list["Ticket"]:
-        """`ticket` leaves the line (lock held); the tickets that moved up, to wake."""
-        index = self._line.index(ticket)
-        del self._line[index]
-        return list(self._line)[index:]
+        return first
 
     def _busy(self, why: str) -> Busy:
         return Busy(f"the server is busy: {why}; retry in {self.retry_after} s", self.retry_after)
 
 
-def _wake(tickets: list["Ticket"]) -> None:
-    for ticket in tickets:
-        ticket.loop.call_soon_threadsafe(ticket.moved.set)
+def _wake(ticket: "Ticket | None") -> None:
+    if ticket is not None:
+        ticket.loop.call_soon_threadsafe(ticket.woken.set)
 
 
 class Ticket:
@@ -105,12 +99,12 @@ class Ticket:
     (`leave()`, which may be called any number of times, from any thread)."""
 
     WAITING, HOLDING, DONE = "waiting", "holding", "done"
-    __slots__ = ("limiter", "loop", "moved", "state")
+    __slots__ = ("limiter", "loop", "state", "woken")
 
     def __init__(self, limiter: RunLimiter, loop: asyncio.AbstractEventLoop):
         self.limiter, self.loop = limiter, loop
         self.state = Ticket.WAITING
-        self.moved = asyncio.Event()  # set when the place in line changes or the slot is ours
+        self.woken = asyncio.Event()  # set when the slot is ours (or the ticket has left)
 
     @property
     def held(self) -> bool:
@@ -126,31 +120,30 @@ class Ticket:
         """When a ticket that starts waiting now gives up, in the loop's clock."""
         return self.loop.time() + self.limiter.queue_seconds
 
-    async def wait(self, deadline: float) -> None:
-        """Until the slot is ours or our place in line has changed; Busy (and out of line) at
-        `deadline`. Cancelled (the client has gone), the ticket leaves the line at once."""
+    async def wait(self, deadline: float, look: float | None = None) -> None:
+        """Until the slot is ours, or for `look` seconds at most (to look at the position again);
+        Busy (and out of line) at `deadline`. Cancelled (the client has gone), the ticket leaves
+        the line at once."""
         if self.state != Ticket.WAITING:
             return
+        until = deadline if look is None else min(deadline, self.loop.time() + look)
         try:
-            async with asyncio.timeout_at(deadline):
-                await self.moved.wait()
+            async with asyncio.timeout_at(until):
+                await self.woken.wait()
         except TimeoutError:
             limiter = self.limiter
             with limiter._lock:
-                if self.state == Ticket.WAITING:  # not served in the meantime
-                    woken = limiter._leave_line(self)
+                late = self.state == Ticket.WAITING and self.loop.time() >= deadline
+                if late:  # and not served in the meantime
+                    limiter._line.remove(self)
                     self.state = Ticket.DONE
-                else:
-                    woken = None
-            if woken is not None:
-                _wake(woken)
+            if late:
                 raise limiter._busy(
                     f"no slot came free within {limiter.queue_seconds:g} s (limits "
                     f"{limiter.limit_name} = {limiter.capacity}, queue_seconds)") from None
         except BaseException:
             self.leave()
             raise
-        self.moved.clear()
 
     async def wait_held(self, gone: Request | None = None) -> None:
         """Until the slot is ours (Busy past the line's time limit). With `gone`, the request
@@ -162,7 +155,7 @@ class Ticket:
             async def leave_on_disconnect():
                 await _disconnected(gone)
                 self.leave()
-                self.moved.set()
+                self.woken.set()
 
             watch = asyncio.ensure_future(leave_on_disconnect())
         try:
@@ -177,15 +170,16 @@ class Ticket:
     def leave(self) -> None:
         """Give back the slot held, or the place in line."""
         limiter = self.limiter
+        served = None
         with limiter._lock:
             if self.state == Ticket.HOLDING:
-                woken = limiter._hand_over()
+                served = limiter._hand_over()
             elif self.state == Ticket.WAITING:
-                woken = limiter._leave_line(self)
+                limiter._line.remove(self)
             else:
                 return
             self.state = Ticket.DONE
-        _wake(woken)
+        _wake(served)
 
 
 async def _disconnected(request: Request) -> None:

@@ -18,6 +18,7 @@ from app.routers.pages import PLOTLY_VERSIONED
 from app.security import SecurityHeaders, asset_version
 from app.settings import Settings
 from app.store import Store
+from app.streaming import ComputeThreads
 from app.weights import NetworkCache
 
 
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         drain_on_signals(draining)
         yield
         draining.set()
+        app.state.compute_threads.shutdown()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -80,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.limiter = RunLimiter(settings.max_concurrent_runs, settings.retry_after_seconds, **line)
     app.state.train_limiter = RunLimiter(settings.max_concurrent_trainings, settings.retry_after_seconds,
                                          **line, what="trainings", limit_name="max_concurrent_trainings")
+    app.state.compute_threads = ComputeThreads(settings.compute_threads)
     app.state.store = lazy(lambda: Store.open(settings))  # opened on first use
     app.state.networks = NetworkCache(NETWORK_CACHE_BYTES)
     app.state.templates = Jinja2Templates(directory=TEMPLATES)

@@ -50,6 +50,10 @@ class Settings:
     # queue_seconds, then gets 503; at most queue_length_max wait per limiter and worker
     queue_seconds: float = 10.0
     queue_length_max: int = 100
+    # the threads on which streamed runs compute, per worker: the runs take turns of one batch
+    # (~20 ms); small runs are GIL-bound, and threads that contend for the GIL slow each other
+    # down (app/streaming.py ComputeThreads); more workers use more cores
+    compute_threads: int = 1
 
     @classmethod
     def from_env(cls, environ=os.environ) -> "Settings":

@@ -1,12 +1,14 @@
 """Server-Sent Events over a lazy, CPU-bound iterator, without blocking the event loop.
 
 A stream first waits for a compute slot (`limits.Ticket`): while it waits in line it tells the
-client its position (`queued` events); a wait past the line's time limit ends the stream with an
-`error` event that carries `retry_after` (its 200 has gone out, so this is its 503).
+client its position (`queued` events, at once and then whenever a look every `POSITION_SECONDS`
+finds it changed); a wait past the line's time limit ends the stream with an `error` event that
+carries `retry_after` (its 200 has gone out, so this is its 503).
 
 Then the core computes in a worker thread; each trip to the thread pulls events for up to
 `BATCH_SECONDS` of compute (the first trip returns after the very first event, so it
-leaves at once) and hands them back as one chunk of the SSE wire format. A client that
+leaves at once) and hands them back as one chunk of the SSE wire format. The trips of streamed
+runs take turns on the worker's compute threads (`ComputeThreads`). A client that
 disconnects cancels the response between trips; the iterator is then closed, so no
 orphaned work goes on beyond the batch in progress.
 
@@ -24,16 +26,22 @@ time limit or when the server is shutting down (SIGTERM): a stream then ends wit
 event instead of a cut connection, and a JSON answer is a 503.
 """
 
+import asyncio
 import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
+import anyio
 from starlette.concurrency import run_in_threadpool
 
 from app.limits import Busy, Ticket
 
 BATCH_SECONDS = 0.02
+# a stream in line looks at its position this often and tells the client when it has changed:
+# a line of n streams costs n wake-ups a second, not an event to each of them whenever one moves
+POSITION_SECONDS = 1.0
 log = logging.getLogger("gradient_flow_lab")
 
 
@@ -71,12 +79,52 @@ def _pull(events: Iterator[bytes], seconds: float, on_error: Callable[[str], byt
     return b"".join(parts), False, False
 
 
+class ComputeThreads:
+    """The worker's own threads for the trips of streamed runs: `n` trips at once, the others
+    wait their turn, first come, first served (the executor's queue); without any (`n` = 0),
+    trips go to the shared thread pool as they come.
+
+    Runs of small matrices are bound by Python's global interpreter lock, so it serialises them
+    anyway, and threads that contend for it slow each other down: one trip at a time serves the
+    default run about 1.7 times as fast as four at once (bench_class.py; runs of large matrices,
+    whose products leave the lock, gain from a second thread). Slots still bound how many runs
+    are under way, and so their memory; and with one thread, every run allocates in one of the
+    C allocator's arenas, whose memory it reuses, where trips on the shared pool's many threads
+    left each arena holding its own.
+    """
+
+    def __init__(self, n: int):
+        self.executor = ThreadPoolExecutor(n, thread_name_prefix="gfl-compute") if n > 0 else None
+
+    async def run(self, fn: Callable, *args):
+        """fn(*args) on these threads. A caller cancelled while the call waits for its turn
+        drops it; one cancelled while it runs waits for its end (so that a generator it
+        advances is never closed under it), as the shared pool's callers do."""
+        if self.executor is None:
+            return await run_in_threadpool(fn, *args)
+        job = self.executor.submit(fn, *args)
+        try:
+            return await asyncio.wrap_future(job)
+        except BaseException:
+            if not job.cancel():
+                with anyio.CancelScope(shield=True):
+                    await asyncio.wait([asyncio.wrap_future(job)])
+            raise
+
+    def shutdown(self) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=False, cancel_futures=True)
+
+
 async def sse_chunks(
-    events: Iterator[bytes], encode: Callable[[str, dict], bytes], ticket: Ticket, *, done: bool = False
+    events: Iterator[bytes], encode: Callable[[str, dict], bytes], ticket: Ticket, *, done: bool = False,
+    threads: ComputeThreads | None = None,
 ) -> AsyncIterator[bytes]:
-    """The stream of `events`, computed while `ticket` holds a slot: `queued` events while it
-    waits in line, then chunks of `events` and a `done` event if `done` — or an `error` event
-    instead of the rest if the wait runs out (with `retry_after`) or the computation fails."""
+    """The stream of `events`, computed while `ticket` holds a slot (on `threads`, or the shared
+    pool): `queued` events while it waits in line, then chunks of `events` and a `done` event if
+    `done` — or an `error` event instead of the rest if the wait runs out (with `retry_after`)
+    or the computation fails."""
+    trip = threads.run if threads is not None else run_in_threadpool
     try:
         deadline, shown = ticket.deadline(), 0
         while ticket.state == Ticket.WAITING:
@@ -85,7 +133,7 @@ async def sse_chunks(
                 yield encode("queued", {"position": position})
                 shown = position
             try:
-                await ticket.wait(deadline)
+                await ticket.wait(deadline, look=POSITION_SECONDS)
             except Busy as e:
                 yield encode("error", {"detail": e.detail, "retry_after": e.retry_after})
                 return
@@ -97,7 +145,7 @@ async def sse_chunks(
 
         seconds = 0.0
         while True:
-            chunk, more, failed = await run_in_threadpool(_pull, events, seconds, on_error)
+            chunk, more, failed = await trip(_pull, events, seconds, on_error)
             seconds = BATCH_SECONDS
             if more:
                 yield chunk

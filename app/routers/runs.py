@@ -52,4 +52,5 @@ async def stream_run(request: Request, resolved: ResolvedRun, ticket: RunPlace):
     — or `error` instead of the rest."""
     encoder = EventEncoder()
     events = encode_frames(bounded_run(request, resolved.spec), resolved.config, encoder)
-    return EventSourceResponse(sse_chunks(events, encoder, ticket, done=True))
+    return EventSourceResponse(sse_chunks(events, encoder, ticket, done=True,
+                                          threads=request.app.state.compute_threads))
