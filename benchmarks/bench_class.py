@@ -67,12 +67,12 @@ def serve(root: Path, workers: int, env: dict | None = None):
     """uvicorn serving `root`'s app.main:app with `--workers N` on a free loopback port."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    full_env = {**os.environ, "PYTHONPATH": str(root), "GFL_LOG_LEVEL": "warning",
-                "GFL_DATA_DIR": tempfile.mkdtemp(prefix="gfl-bench-class-"), **(env or {})}
     command = [sys.executable, "-m", "uvicorn", "app.main:app", "--app-dir", str(root),
                "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
                "--log-level", "warning"]
-    with tempfile.TemporaryFile() as log:
+    with tempfile.TemporaryFile() as log, tempfile.TemporaryDirectory(prefix="gfl-bench-class-") as data:
+        full_env = {**os.environ, "PYTHONPATH": str(root), "GFL_LOG_LEVEL": "warning", "GFL_DATA_DIR": data,
+                    **(env or {})}
         proc = subprocess.Popen(command, cwd=root, env=full_env, stdout=log, stderr=subprocess.STDOUT)
         server = Server(url, proc, log)
         try:
