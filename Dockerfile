@@ -16,6 +16,7 @@ WORKDIR /srv/gradient-flow-lab
 COPY requirements.lock ./
 RUN pip install --no-cache-dir -r requirements.lock
 COPY pyproject.toml README.md ./
+COPY gradient_flow_lab ./gradient_flow_lab
 COPY app ./app
 COPY core ./core
 COPY templates ./templates

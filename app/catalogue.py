@@ -7,8 +7,8 @@ from functools import lru_cache
 
 from markupsafe import Markup
 
-from app import fields
-from core import catalogue as core_catalogue
+from gradient_flow_lab.app import fields
+from gradient_flow_lab.core import catalogue as core_catalogue
 
 
 def gamma_label(gamma: float) -> str:

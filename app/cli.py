@@ -21,13 +21,13 @@ import numpy as np
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from app.errors import describe
-from app.resolve import resolve_run
-from app.schemas import RunRequest
-from app.serialize import dumps, run_result
-from app.settings import Settings
-from app.weights import UNPACKED_FACTOR, Network, WeightsError, find_network, read_arrays
-from core.run import collect, run
+from gradient_flow_lab.app.errors import describe
+from gradient_flow_lab.app.resolve import resolve_run
+from gradient_flow_lab.app.schemas import RunRequest
+from gradient_flow_lab.app.serialize import dumps, run_result
+from gradient_flow_lab.app.settings import Settings
+from gradient_flow_lab.app.weights import UNPACKED_FACTOR, Network, WeightsError, find_network, read_arrays
+from gradient_flow_lab.core.run import collect, run
 
 INPUT_KINDS = ("gaussian", "sine", "impulse", "adding")
 
@@ -178,8 +178,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = Settings.from_env()
-    uvicorn.run("app.main:app", host=args.host or settings.host, port=args.port or settings.port,
-                workers=args.workers or settings.workers, log_level=settings.log_level,
+    uvicorn.run("gradient_flow_lab.app.main:app", host=args.host or settings.host,
+                port=args.port or settings.port, workers=args.workers or settings.workers,
+                log_level=settings.log_level,
                 access_log=False)  # the app writes its own, as JSON lines (app/logs.py)
     return 0
 

@@ -6,12 +6,12 @@ from typing import Annotated, NamedTuple
 
 from fastapi import Body, Depends, Request
 
-from app.limits import Ticket, place, slot
-from app.resolve import resolve_run, resolve_train
-from app.schemas import RUN_EXAMPLES, TRAIN_EXAMPLES, RunRequest, TrainRequest
-from app.weights import UNPACKED_FACTOR, load_network
-from core.run import RunSpec
-from core.train import TrainSpec
+from gradient_flow_lab.app.limits import Ticket, place, slot
+from gradient_flow_lab.app.resolve import resolve_run, resolve_train
+from gradient_flow_lab.app.schemas import RUN_EXAMPLES, TRAIN_EXAMPLES, RunRequest, TrainRequest
+from gradient_flow_lab.app.weights import UNPACKED_FACTOR, load_network
+from gradient_flow_lab.core.run import RunSpec
+from gradient_flow_lab.core.train import TrainSpec
 
 
 class Run(NamedTuple):

@@ -12,8 +12,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.schemas import ErrorSchema
-from app.serialize import JSONResponse
+from gradient_flow_lab.app.schemas import ErrorSchema
+from gradient_flow_lab.app.serialize import JSONResponse
 
 log = logging.getLogger("gradient_flow_lab")
 

@@ -14,7 +14,7 @@ under the same name.
 
 from dataclasses import asdict, dataclass
 
-from core.cells import CELL_TYPES, CELLS
+from gradient_flow_lab.core.cells import CELL_TYPES, CELLS
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from app.catalogue import script_json
-from app.paths import STATIC
+from gradient_flow_lab.app.catalogue import script_json
+from gradient_flow_lab.app.paths import STATIC
 
 log = logging.getLogger("gradient_flow_lab")
 

@@ -8,18 +8,19 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from app import __version__, errors, logs
-from app.catalogue import gamma_label
-from app.compression import Compression
-from app.limits import BodySizeLimit, RunLimiter
-from app.paths import STATIC, TEMPLATES
-from app.routers import explain, meta, pages, runs, train, weights
-from app.routers.pages import PLOTLY_VERSIONED
-from app.security import SecurityHeaders, asset_version
-from app.settings import Settings
-from app.store import Store
-from app.streaming import ComputeThreads
-from app.weights import NetworkCache
+from gradient_flow_lab import __version__
+from gradient_flow_lab.app import errors, logs
+from gradient_flow_lab.app.catalogue import gamma_label
+from gradient_flow_lab.app.compression import Compression
+from gradient_flow_lab.app.limits import BodySizeLimit, RunLimiter
+from gradient_flow_lab.app.paths import STATIC, TEMPLATES
+from gradient_flow_lab.app.routers import explain, meta, pages, runs, train, weights
+from gradient_flow_lab.app.routers.pages import PLOTLY_VERSIONED
+from gradient_flow_lab.app.security import SecurityHeaders, asset_version
+from gradient_flow_lab.app.settings import Settings
+from gradient_flow_lab.app.store import Store
+from gradient_flow_lab.app.streaming import ComputeThreads
+from gradient_flow_lab.app.weights import NetworkCache
 
 
 def drain_on_signals(draining: threading.Event) -> None:

@@ -1,16 +1,16 @@
 """Where the templates and static files are: never relative to the working directory.
 
-In order: $GFL_ROOT; the checkout this file sits in; <sys.prefix>/share/gradient-flow-lab,
-where `pip install .` puts them (see pyproject's data-files).
+In order: $GFL_ROOT; the package's own directory — in a checkout the repository's root, where
+`app/` sits beside `templates/` and `static/`; in an installed wheel `gradient_flow_lab/`, which
+holds them as package data (see pyproject.toml).
 """
 
 import os
-import sys
 from pathlib import Path
 
 
 def find_root() -> Path:
-    candidates = [Path(__file__).resolve().parent.parent, Path(sys.prefix) / "share" / "gradient-flow-lab"]
+    candidates = [Path(__file__).resolve().parent.parent]
     if os.environ.get("GFL_ROOT"):
         candidates.insert(0, Path(os.environ["GFL_ROOT"]))
     for root in candidates:

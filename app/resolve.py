@@ -6,13 +6,13 @@ Every problem found here becomes a 422 whose message names the field and the lim
 import numpy as np
 from fastapi.exceptions import RequestValidationError
 
-from app.fields import FIELDS, PARAMS
-from app.schemas import ModelConfig, RunRequest, TrainRequest
-from app.settings import Settings
-from core.cells import CELL_TYPES
-from core.init import InitSpec
-from core.run import ModelSpec, RunSpec, memory_bytes, work_units
-from core.train import TrainSpec, train_memory_bytes, train_work_units
+from gradient_flow_lab.app.fields import FIELDS, PARAMS
+from gradient_flow_lab.app.schemas import ModelConfig, RunRequest, TrainRequest
+from gradient_flow_lab.app.settings import Settings
+from gradient_flow_lab.core.cells import CELL_TYPES
+from gradient_flow_lab.core.init import InitSpec
+from gradient_flow_lab.core.run import ModelSpec, RunSpec, memory_bytes, work_units
+from gradient_flow_lab.core.train import TrainSpec, train_memory_bytes, train_work_units
 
 
 def invalid(errors: list[tuple[tuple, str]]) -> RequestValidationError:

@@ -11,12 +11,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.fields import INCLUDE
-from core.activations import ACTIVATIONS
-from core.cells import CELLS
-from core.init import INIT_SCHEMES
-from core.inputs import INPUT_KINDS
-from core.tasks import TASKS
+from gradient_flow_lab.app.fields import INCLUDE
+from gradient_flow_lab.core.activations import ACTIVATIONS
+from gradient_flow_lab.core.cells import CELLS
+from gradient_flow_lab.core.init import INIT_SCHEMES
+from gradient_flow_lab.core.inputs import INPUT_KINDS
+from gradient_flow_lab.core.tasks import TASKS
 
 CellName = Literal[CELLS]
 ActivationName = Literal[tuple(ACTIVATIONS)]

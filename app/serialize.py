@@ -12,8 +12,8 @@ import orjson
 from fastapi.responses import JSONResponse as FastAPIJSONResponse
 from fastapi.responses import Response
 
-from app.fields import BACKWARD, FIELDS, FORWARD, PARAMS, SERIES
-from core.run import (
+from gradient_flow_lab.app.fields import BACKWARD, FIELDS, FORWARD, PARAMS, SERIES
+from gradient_flow_lab.core.run import (
     BackwardFrame,
     ForwardFrame,
     Frame,
@@ -22,7 +22,7 @@ from core.run import (
     StartFrame,
     SummaryFrame,
 )
-from core.train import Evaluation, Progress, TrainDone, TrainFrame, TrainStart
+from gradient_flow_lab.core.train import Evaluation, Progress, TrainDone, TrainFrame, TrainStart
 
 OPTIONS = orjson.OPT_SERIALIZE_NUMPY
 

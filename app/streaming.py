@@ -36,7 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 import anyio
 from starlette.concurrency import run_in_threadpool
 
-from app.limits import Busy, Ticket
+from gradient_flow_lab.app.limits import Busy, Ticket
 
 BATCH_SECONDS = 0.02
 # a stream in line looks at its position this often and tells the client when it has changed:

@@ -31,10 +31,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the working t
 
 import httpx
 
-from app.resolve import resolve_run
-from app.schemas import RunRequest
-from app.serialize import EventEncoder, dumps, encode_frames, run_result
-from app.settings import Settings
 from benchmarks.common import (
     best,
     free_port,
@@ -48,7 +44,11 @@ from benchmarks.common import (
     table,
     wait_healthy,
 )
-from core.run import collect, run
+from gradient_flow_lab.app.resolve import resolve_run
+from gradient_flow_lab.app.schemas import RunRequest
+from gradient_flow_lab.app.serialize import EventEncoder, dumps, encode_frames, run_result
+from gradient_flow_lab.app.settings import Settings
+from gradient_flow_lab.core.run import collect, run
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT: dict = {}

@@ -34,8 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the working t
 import numpy as np
 import torch
 
-import core.bptt
-import core.spectral
+import gradient_flow_lab.core.bptt
+import gradient_flow_lab.core.spectral
 from benchmarks.common import (
     best,
     cpu_count,
@@ -48,8 +48,8 @@ from benchmarks.common import (
     status,
     table,
 )
-from core.bptt import Sweep
-from core.run import ModelSpec, RunSpec, build, collect, run
+from gradient_flow_lab.core.bptt import Sweep
+from gradient_flow_lab.core.run import ModelSpec, RunSpec, build, collect, run
 
 INPUT_SIZE = 4  # D of every case
 CELLS = (ModelSpec("rnn", "tanh"), ModelSpec("lstm"), ModelSpec("gru"))
@@ -163,7 +163,7 @@ def torch_rows(shapes, threads: tuple[int, ...], repeats: int) -> list[list[str]
 
 
 # --- Jacobian norms against a full SVD --------------------------------------------------------
-class FullSVDTopSingularValue(core.spectral.TopSingularValue):
+class FullSVDTopSingularValue(gradient_flow_lab.core.spectral.TopSingularValue):
     """The slow baseline: σ_max from a full SVD of M (U and V computed), at every call."""
 
     def __call__(self, M: np.ndarray) -> float:
@@ -175,13 +175,13 @@ class FullSVDTopSingularValue(core.spectral.TopSingularValue):
 @contextmanager
 def full_svd_baseline():
     """`Sweep` looks TopSingularValue up in core.bptt: swap it there for the full SVD."""
-    original = core.bptt.TopSingularValue
-    assert original is core.spectral.TopSingularValue, "Sweep no longer uses core.spectral's class"
-    core.bptt.TopSingularValue = FullSVDTopSingularValue
+    original = gradient_flow_lab.core.bptt.TopSingularValue
+    assert original is gradient_flow_lab.core.spectral.TopSingularValue, "Sweep uses another class"
+    gradient_flow_lab.core.bptt.TopSingularValue = FullSVDTopSingularValue
     try:
         yield
     finally:
-        core.bptt.TopSingularValue = original
+        gradient_flow_lab.core.bptt.TopSingularValue = original
 
 
 def baseline_frames(spec: RunSpec):

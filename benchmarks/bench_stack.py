@@ -23,8 +23,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the working tree's core
 
 from benchmarks.common import interleaved, load_line, machine_line, median, ms, parse_args, status, table
-from core.run import ModelSpec, RunSpec, build_models, collect, run
-from core.stack import StackSweep
+from gradient_flow_lab.core.run import ModelSpec, RunSpec, build_models, collect, run
+from gradient_flow_lab.core.stack import StackSweep
 
 INPUT_SIZE = 16
 TARGET = 1.15

@@ -30,8 +30,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the working tree's core
 
 from benchmarks.common import machine_line, parse_args, status, table
-from core.run import ModelSpec
-from core.train import Evaluation, TrainDone, TrainSpec, train
+from gradient_flow_lab.core.run import ModelSpec
+from gradient_flow_lab.core.train import Evaluation, TrainDone, TrainSpec, train
 
 MODELS = (ModelSpec("rnn", "sigmoid"), ModelSpec("rnn", "tanh"), ModelSpec("lstm"), ModelSpec("gru"))
 FULL = {"task": "adding", "seq_len": 50, "hidden_size": 32, "batch_size": 64, "optimizer": "adam",

@@ -44,9 +44,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 from pydantic import ValidationError
 
-from app.schemas import RunResultSchema
 from benchmarks.bench_load import serve
 from benchmarks.common import load_line, machine_line, table
+from gradient_flow_lab.app.schemas import RunResultSchema
 
 LIMITS = {
     "GFL_SEQ_LEN_MAX": "64", "GFL_HIDDEN_SIZE_MAX": "32", "GFL_BATCH_SIZE_MAX": "16",

@@ -11,6 +11,6 @@
 - `core.run`          a run as a lazy stream of frames, and its collected result
 """
 
-from core.run import ModelSpec, RunSpec, collect, run
+from gradient_flow_lab.core.run import ModelSpec, RunSpec, collect, run
 
 __all__ = ["ModelSpec", "RunSpec", "collect", "run"]

@@ -36,8 +36,8 @@ import threading
 
 import numpy as np
 
-from core.cells import Cell, Params, State
-from core.spectral import TopSingularValue
+from gradient_flow_lab.core.cells import Cell, Params, State
+from gradient_flow_lab.core.spectral import TopSingularValue
 
 BLOCK = 64  # steps per input projection and per weight-gradient product
 # A block's weight-gradient products run on a helper thread, beside the recursion (which does

@@ -12,8 +12,8 @@
 
 from dataclasses import asdict, dataclass
 
-from core.activations import ACTIVATIONS
-from core.cells import CELL_TYPES, make_cell
+from gradient_flow_lab.core.activations import ACTIVATIONS
+from gradient_flow_lab.core.cells import CELL_TYPES, make_cell
 
 # the RNN activations the page offers (the API takes every one of ACTIVATIONS)
 PAGE_ACTIVATIONS = ("sigmoid", "tanh", "relu")

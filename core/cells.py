@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.activations import ACTIVATIONS, Activation, get_activation, sigmoid
+from gradient_flow_lab.core.activations import ACTIVATIONS, Activation, get_activation, sigmoid
 
 Params = dict[str, np.ndarray]
 State = tuple[np.ndarray, ...]

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.cells import Cell, Params
+from gradient_flow_lab.core.cells import Cell, Params
 
 INIT_SCHEMES = ("xavier", "orthogonal", "normal", "identity")
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.cells import Params
+from gradient_flow_lab.core.cells import Params
 
 OPTIMIZERS = ("sgd", "adam")
 

@@ -41,12 +41,12 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from core import analysis
-from core.bptt import stack_rows
-from core.cells import CELL_TYPES, Cell, Params, make_cell
-from core.init import InitSpec, recurrent_sigma_max
-from core.inputs import make_inputs
-from core.stack import (
+from gradient_flow_lab.core import analysis
+from gradient_flow_lab.core.bptt import stack_rows
+from gradient_flow_lab.core.cells import CELL_TYPES, Cell, Params, make_cell
+from gradient_flow_lab.core.init import InitSpec, recurrent_sigma_max
+from gradient_flow_lab.core.inputs import make_inputs
+from gradient_flow_lab.core.stack import (
     LAYERS_MAX,
     Stack,
     StackSweep,

@@ -44,9 +44,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.bptt import Sweep, loss_step_index, output_grads
-from core.cells import Cell, Params, make_cell
-from core.init import InitSpec, init_params
+from gradient_flow_lab.core.bptt import Sweep, loss_step_index, output_grads
+from gradient_flow_lab.core.cells import Cell, Params, make_cell
+from gradient_flow_lab.core.init import InitSpec, init_params
 
 LAYERS_MAX = 4
 DIRECTIONS = ("forward", "backward")

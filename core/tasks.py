@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.inputs import adding_problem
+from gradient_flow_lab.core.inputs import adding_problem
 
 TASKS = ("adding", "copy", "temporal_order")
 COPY_SYMBOLS, COPY_LENGTH, COPY_KINDS = 8, 10, 10

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.activations import get_activation
+from gradient_flow_lab.core.activations import get_activation
 
 ZIGZAG_START = (0.0, 0.0)
 ZIGZAG_TARGET = (1.0, -1.0)  # weights of opposite sign: the direction sigmoid features cannot take

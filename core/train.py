@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.bptt import Sweep, forward_outputs, loss_step_index
-from core.cells import make_cell
-from core.init import InitSpec, init_params
-from core.optim import clip_by_global_norm, make_optimizer
-from core.run import (
+from gradient_flow_lab.core.bptt import Sweep, forward_outputs, loss_step_index
+from gradient_flow_lab.core.cells import make_cell
+from gradient_flow_lab.core.init import InitSpec, init_params
+from gradient_flow_lab.core.optim import clip_by_global_norm, make_optimizer
+from gradient_flow_lab.core.run import (
     CELL_STREAMS,
     DEFAULT_MODELS,
     ModelInfo,
@@ -39,7 +39,7 @@ from core.run import (
     sweep_memory_bytes,
     work_units,
 )
-from core.tasks import Task
+from gradient_flow_lab.core.tasks import Task
 
 TRAIN_STREAM, EVAL_STREAM = 10, 11
 PROGRESS_FRAMES_MAX = 1000

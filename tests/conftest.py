@@ -83,7 +83,7 @@ class LiveServer:
         full_env = {**os.environ, "GFL_LOG_LEVEL": "warning",  # no access log noise
                     "GFL_DATA_DIR": tempfile.mkdtemp(prefix="gfl-data-"), **(env or {})}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
+            [sys.executable, "-m", "uvicorn", "gradient_flow_lab.app.main:app", "--host", "127.0.0.1",
              "--port", str(self.port), "--log-level", "warning"],
             cwd=ROOT, env=full_env,
         )

@@ -15,9 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sse import loads_strict, parse
 
-from app import __version__
-from app.main import create_app
-from app.settings import Settings
+from gradient_flow_lab import __version__
+from gradient_flow_lab.app.main import create_app
+from gradient_flow_lab.app.settings import Settings
 
 ENDPOINTS = ["/api/runs", "/api/runs/stream"]
 

@@ -7,8 +7,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sse import loads_strict
 
-from app.main import create_app
-from app.settings import Settings
+from gradient_flow_lab.app.main import create_app
+from gradient_flow_lab.app.settings import Settings
 
 pytestmark = pytest.mark.torch
 TORCH_MODULES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}

@@ -14,8 +14,8 @@ from contract import MODELS
 from fastapi.testclient import TestClient
 from sse import loads_strict
 
-from app.main import create_app
-from app.settings import Settings
+from gradient_flow_lab.app.main import create_app
+from gradient_flow_lab.app.settings import Settings
 
 pytestmark = pytest.mark.torch
 

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sse import Event, SSEParser, loads_strict, parse
 
-from app.main import create_app
-from app.settings import Settings
+from gradient_flow_lab.app.main import create_app
+from gradient_flow_lab.app.settings import Settings
 
 
 @pytest.fixture(scope="module")

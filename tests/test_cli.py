@@ -8,9 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 from safetensors.numpy import save_file
 
-from app.cli import main
-from app.main import create_app
-from app.settings import Settings
+from gradient_flow_lab.app.cli import main
+from gradient_flow_lab.app.main import create_app
+from gradient_flow_lab.app.settings import Settings
 
 
 def run_cli(capsys, *argv) -> tuple[int, str, str]:

@@ -10,9 +10,9 @@ import pytest
 from numerics import numeric_grad as central_difference
 from numerics import recorded_sweep, rel_err
 
-from core.bptt import Sweep, composed_bptt
-from core.cells import make_cell
-from core.init import InitSpec, init_params
+from gradient_flow_lab.core.bptt import Sweep, composed_bptt
+from gradient_flow_lab.core.cells import make_cell
+from gradient_flow_lab.core.init import InitSpec, init_params
 
 D, H, O, K = 3, 4, 2, 3  # input, hidden, output sizes; K classes for the cross-entropy
 T = 5

@@ -9,11 +9,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from numerics import rel_err
 
-from core.activations import ACTIVATIONS
-from core.bptt import Sweep, composed_bptt
-from core.cells import make_cell
-from core.init import InitSpec, init_params
-from core.run import ModelSpec, RunSpec, build, collect, run
+from gradient_flow_lab.core.activations import ACTIVATIONS
+from gradient_flow_lab.core.bptt import Sweep, composed_bptt
+from gradient_flow_lab.core.cells import make_cell
+from gradient_flow_lab.core.init import InitSpec, init_params
+from gradient_flow_lab.core.run import ModelSpec, RunSpec, build, collect, run
 
 PROPERTY_SETTINGS = settings(max_examples=40, deadline=None,
                              suppress_health_check=[HealthCheck.too_slow])

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 from numerics import numeric_grad, rel_err
 
-from core.bptt import BLOCK, Sweep
-from core.cells import make_cell
-from core.init import InitSpec, init_params
-from core.inputs import make_inputs
-from core.run import (
+from gradient_flow_lab.core.bptt import BLOCK, Sweep
+from gradient_flow_lab.core.cells import make_cell
+from gradient_flow_lab.core.init import InitSpec, init_params
+from gradient_flow_lab.core.inputs import make_inputs
+from gradient_flow_lab.core.run import (
     CELL_STREAMS,
     BackwardFrame,
     ForwardFrame,
@@ -31,7 +31,7 @@ from core.run import (
     run,
     work_units,
 )
-from core.stack import (
+from gradient_flow_lab.core.stack import (
     StackSweep,
     from_torch,
     init_stack,

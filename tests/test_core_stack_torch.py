@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 from numerics import rel_err
 
-from core.run import ModelSpec, RunSpec, collect, run
-from core.stack import StackSweep, from_torch, torch_grads
+from gradient_flow_lab.core.run import ModelSpec, RunSpec, collect, run
+from gradient_flow_lab.core.stack import StackSweep, from_torch, torch_grads
 
 pytestmark = pytest.mark.torch
 

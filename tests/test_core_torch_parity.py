@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 from numerics import recorded_sweep, rel_err
 
-from core.bptt import Sweep
-from core.init import InitSpec
-from core.run import ModelSpec, RunSpec, build
+from gradient_flow_lab.core.bptt import Sweep
+from gradient_flow_lab.core.init import InitSpec
+from gradient_flow_lab.core.run import ModelSpec, RunSpec, build
 
 pytestmark = pytest.mark.torch
 

@@ -6,12 +6,18 @@ import warnings
 import numpy as np
 import pytest
 
-from core import analysis
-from core.activations import ACTIVATIONS, get_activation, sigmoid
-from core.cells import make_cell
-from core.init import INIT_SCHEMES, InitSpec, init_params, recurrent_sigma_max, rescale_spectral
-from core.inputs import INPUT_KINDS, adding_problem, make_inputs
-from core.run import (
+from gradient_flow_lab.core import analysis
+from gradient_flow_lab.core.activations import ACTIVATIONS, get_activation, sigmoid
+from gradient_flow_lab.core.cells import make_cell
+from gradient_flow_lab.core.init import (
+    INIT_SCHEMES,
+    InitSpec,
+    init_params,
+    recurrent_sigma_max,
+    rescale_spectral,
+)
+from gradient_flow_lab.core.inputs import INPUT_KINDS, adding_problem, make_inputs
+from gradient_flow_lab.core.run import (
     BackwardFrame,
     ForwardFrame,
     ModelSpec,
@@ -21,7 +27,7 @@ from core.run import (
     collect,
     run,
 )
-from core.spectral import TopSingularValue
+from gradient_flow_lab.core.spectral import TopSingularValue
 
 ACTIVATION_NAMES = ["sigmoid", "tanh", "relu", "linear"]
 CELL_CASES = [("rnn", "tanh"), ("lstm", None), ("gru", None)]
@@ -588,9 +594,9 @@ def test_stream_order():
 def test_zigzag_statistic_is_exactly_one_for_sigmoid_and_clearly_lower_for_tanh():
     """Sigmoid outputs are all positive, so every unit's incoming-weight gradient of a step is
     sign-uniform (fraction 1.0 at every t ≥ 2); tanh's mixed signs break that."""
-    from core.activations import ACTIVATIONS
-    from core.analysis import sign_uniform_fractions
-    from core.run import ModelSpec, RunSpec, collect, run
+    from gradient_flow_lab.core.activations import ACTIVATIONS
+    from gradient_flow_lab.core.analysis import sign_uniform_fractions
+    from gradient_flow_lab.core.run import ModelSpec, RunSpec, collect, run
 
     spec = RunSpec(models=(ModelSpec("rnn", "sigmoid"), ModelSpec("rnn", "tanh")), seq_len=40, seed=3)
     sig, tanh = collect(run(spec)).models
@@ -601,7 +607,7 @@ def test_zigzag_statistic_is_exactly_one_for_sigmoid_and_clearly_lower_for_tanh(
 
 
 def test_zigzag_statistic_counts_zero_columns_as_uniform_and_mixed_ones_not():
-    from core.analysis import sign_uniform_fractions
+    from gradient_flow_lab.core.analysis import sign_uniform_fractions
 
     hidden = np.array([[1.0, -1.0], [0.5, 0.5]])
     grads = np.array([[0.0, 0.0], [1.0, 0.0]])  # δ_2 = (1, 0) with φ' = 1

@@ -11,10 +11,10 @@ from conftest import LiveServer
 from fastapi.testclient import TestClient
 from sse import parse
 
-from app import logs
-from app.main import create_app
-from app.security import CSP
-from app.settings import Settings
+from gradient_flow_lab.app import logs
+from gradient_flow_lab.app.main import create_app
+from gradient_flow_lab.app.security import CSP
+from gradient_flow_lab.app.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

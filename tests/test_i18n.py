@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from app import i18n
-from app.main import create_app
+from gradient_flow_lab.app import i18n
+from gradient_flow_lab.app.main import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES = {lang: json.loads((ROOT / "static" / "i18n" / f"{lang}.json").read_text(encoding="utf-8"))

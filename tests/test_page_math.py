@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from browser_helpers import offline_page, wait_for
 
-from core.activations import ACTIVATIONS
-from core.analysis import pascanu_bound
+from gradient_flow_lab.core.activations import ACTIVATIONS
+from gradient_flow_lab.core.analysis import pascanu_bound
 
 pytestmark = pytest.mark.browser
 

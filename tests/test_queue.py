@@ -18,10 +18,10 @@ from conftest import ROOT, LiveServer
 from fastapi.testclient import TestClient
 from sse import SSEParser, parse
 
-from app.limits import Busy, RunLimiter, Ticket
-from app.main import create_app
-from app.settings import Settings
-from app.streaming import ComputeThreads
+from gradient_flow_lab.app.limits import Busy, RunLimiter, Ticket
+from gradient_flow_lab.app.main import create_app
+from gradient_flow_lab.app.settings import Settings
+from gradient_flow_lab.app.streaming import ComputeThreads
 
 SMALL = {"models": [{"cell": "gru"}], "seq_len": 5, "hidden_size": 3}
 SMALL_EVENTS = 1 + 2 * 5 + 1 + 1

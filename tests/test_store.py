@@ -6,9 +6,9 @@ import pytest
 from fastapi.testclient import TestClient
 from safetensors.numpy import save as save_safetensors
 
-from app.main import create_app
-from app.settings import Settings
-from app.store import PostgresStore, SQLiteStore, Store, file_id
+from gradient_flow_lab.app.main import create_app
+from gradient_flow_lab.app.settings import Settings
+from gradient_flow_lab.app.store import PostgresStore, SQLiteStore, Store, file_id
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

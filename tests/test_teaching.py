@@ -8,13 +8,13 @@ from fastapi.testclient import TestClient
 from numerics import numeric_grad, rel_err
 from test_core_torch_parity import make_run, params_to_torch, torch_loss, torch_step
 
-from app.main import create_app
-from core import teaching
-from core.activations import ACTIVATIONS
-from core.analysis import sign_uniform_fractions
-from core.bptt import Sweep, output_grads
-from core.init import InitSpec
-from core.run import ModelSpec, RunSpec, build, collect, run
+from gradient_flow_lab.app.main import create_app
+from gradient_flow_lab.core import teaching
+from gradient_flow_lab.core.activations import ACTIVATIONS
+from gradient_flow_lab.core.analysis import sign_uniform_fractions
+from gradient_flow_lab.core.bptt import Sweep, output_grads
+from gradient_flow_lab.core.init import InitSpec
+from gradient_flow_lab.core.run import ModelSpec, RunSpec, build, collect, run
 
 # --- the zig-zag statistic ---------------------------------------------------------------
 

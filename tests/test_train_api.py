@@ -17,14 +17,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.testclient import TestClient
 from sse import Event, SSEParser, parse
 
-from app.main import create_app
-from app.resolve import resolve_train
-from app.schemas import TrainRequest
-from app.settings import Settings
-from core.cells import make_cell
-from core.run import ModelSpec
-from core.tasks import Task
-from core.train import Evaluation, Progress, TrainDone, TrainSpec, train, train_memory_bytes
+from gradient_flow_lab.app.main import create_app
+from gradient_flow_lab.app.resolve import resolve_train
+from gradient_flow_lab.app.schemas import TrainRequest
+from gradient_flow_lab.app.settings import Settings
+from gradient_flow_lab.core.cells import make_cell
+from gradient_flow_lab.core.run import ModelSpec
+from gradient_flow_lab.core.tasks import Task
+from gradient_flow_lab.core.train import Evaluation, Progress, TrainDone, TrainSpec, train, train_memory_bytes
 
 URL = "/api/train/stream"
 SHORT = {"models": [{"cell": "gru"}, {"cell": "rnn", "activation": "tanh"}], "task": "temporal_order",

@@ -23,13 +23,13 @@ from hypothesis import strategies as st
 from numerics import numeric_grad as central_difference
 from numerics import rel_err
 
-from core.bptt import Sweep, output_grads
-from core.cells import make_cell
-from core.init import InitSpec, init_params
-from core.optim import SGD, Adam, clip_by_global_norm, global_norm, make_optimizer
-from core.run import CELL_STREAMS, ModelSpec
-from core.tasks import COPY_KINDS, ORDER_SYMBOLS, TASKS, Task, one_hot
-from core.train import (
+from gradient_flow_lab.core.bptt import Sweep, output_grads
+from gradient_flow_lab.core.cells import make_cell
+from gradient_flow_lab.core.init import InitSpec, init_params
+from gradient_flow_lab.core.optim import SGD, Adam, clip_by_global_norm, global_norm, make_optimizer
+from gradient_flow_lab.core.run import CELL_STREAMS, ModelSpec
+from gradient_flow_lab.core.tasks import COPY_KINDS, ORDER_SYMBOLS, TASKS, Task, one_hot
+from gradient_flow_lab.core.train import (
     EVAL_CHUNK,
     EVAL_STREAM,
     PROFILE_POINTS,

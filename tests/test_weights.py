@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from safetensors.numpy import save as save_safetensors
 
-from app.main import create_app
-from app.settings import Settings
+from gradient_flow_lab.app.main import create_app
+from gradient_flow_lab.app.settings import Settings
 
 TORCH_MODULES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}

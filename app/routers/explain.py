@@ -4,9 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.errors import ERROR_DOCS
-from app.serialize import JSONResponse
-from core import teaching
+from gradient_flow_lab.app.errors import ERROR_DOCS
+from gradient_flow_lab.app.serialize import JSONResponse
+from gradient_flow_lab.core import teaching
 
 router = APIRouter(prefix="/api/explain", tags=["explain"])
 

@@ -2,17 +2,17 @@
 
 from fastapi import APIRouter, Request
 
-from app import __version__
-from app.catalogue import catalogue
-from app.fields import INCLUDE
-from app.resolve import resolve_run
-from app.schemas import RunRequest, TrainRequest
-from app.settings import Settings
-from core.activations import ACTIVATIONS
-from core.cells import CELLS
-from core.init import INIT_SCHEMES
-from core.inputs import INPUT_KINDS
-from core.tasks import TASKS, Task
+from gradient_flow_lab import __version__
+from gradient_flow_lab.app.catalogue import catalogue
+from gradient_flow_lab.app.fields import INCLUDE
+from gradient_flow_lab.app.resolve import resolve_run
+from gradient_flow_lab.app.schemas import RunRequest, TrainRequest
+from gradient_flow_lab.app.settings import Settings
+from gradient_flow_lab.core.activations import ACTIVATIONS
+from gradient_flow_lab.core.cells import CELLS
+from gradient_flow_lab.core.init import INIT_SCHEMES
+from gradient_flow_lab.core.inputs import INPUT_KINDS
+from gradient_flow_lab.core.tasks import TASKS, Task
 
 router = APIRouter(tags=["meta"])
 

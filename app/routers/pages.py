@@ -8,9 +8,9 @@ import plotly
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
-from app import i18n
-from app.catalogue import catalogue_json
-from core.catalogue import MODEL_KINDS
+from gradient_flow_lab.app import i18n
+from gradient_flow_lab.app.catalogue import catalogue_json
+from gradient_flow_lab.core.catalogue import MODEL_KINDS
 
 router = APIRouter(tags=["pages"])
 

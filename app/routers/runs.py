@@ -3,12 +3,19 @@
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.sse import EventSourceResponse
 
-from app.dependencies import RUN_SLOT, ResolvedRun, RunPlace
-from app.errors import ERROR_DOCS, STREAM_ERROR_DOCS
-from app.schemas import RunResultSchema
-from app.serialize import EventEncoder, EventStream, JSONResponse, encode_frames, run_result, sse_doc
-from app.streaming import Stopped, bounded, sse_chunks
-from core.run import RunSpec, collect, run
+from gradient_flow_lab.app.dependencies import RUN_SLOT, ResolvedRun, RunPlace
+from gradient_flow_lab.app.errors import ERROR_DOCS, STREAM_ERROR_DOCS
+from gradient_flow_lab.app.schemas import RunResultSchema
+from gradient_flow_lab.app.serialize import (
+    EventEncoder,
+    EventStream,
+    JSONResponse,
+    encode_frames,
+    run_result,
+    sse_doc,
+)
+from gradient_flow_lab.app.streaming import Stopped, bounded, sse_chunks
+from gradient_flow_lab.core.run import RunSpec, collect, run
 
 router = APIRouter(prefix="/api", tags=["runs"])
 

@@ -3,11 +3,11 @@
 from fastapi import APIRouter, Request
 from fastapi.sse import EventSourceResponse
 
-from app.dependencies import ResolvedTrain, TrainPlace
-from app.errors import STREAM_ERROR_DOCS
-from app.serialize import EventEncoder, EventStream, encode_train, sse_doc
-from app.streaming import bounded, sse_chunks
-from core.train import train
+from gradient_flow_lab.app.dependencies import ResolvedTrain, TrainPlace
+from gradient_flow_lab.app.errors import STREAM_ERROR_DOCS
+from gradient_flow_lab.app.serialize import EventEncoder, EventStream, encode_train, sse_doc
+from gradient_flow_lab.app.streaming import bounded, sse_chunks
+from gradient_flow_lab.core.train import train
 
 router = APIRouter(prefix="/api", tags=["train"])
 

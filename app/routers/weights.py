@@ -9,10 +9,10 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi import Path as PathParam
 
-from app.errors import ERROR_DOCS
-from app.schemas import WeightsInfo
-from app.serialize import JSONResponse
-from app.weights import UNPACKED_FACTOR, Network, WeightsError, find_network, read_arrays
+from gradient_flow_lab.app.errors import ERROR_DOCS
+from gradient_flow_lab.app.schemas import WeightsInfo
+from gradient_flow_lab.app.serialize import JSONResponse
+from gradient_flow_lab.app.weights import UNPACKED_FACTOR, Network, WeightsError, find_network, read_arrays
 
 router = APIRouter(prefix="/api", tags=["weights"])
 
