@@ -52,8 +52,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the working t
 
 import httpx
 
-from benchmarks.bench_load import Server, error_lines, prober, quantile
-from benchmarks.common import cpu_count, free_port, load_line, machine_line, ms, status, table, wait_healthy
+from benchmarks.bench_load import error_lines, prober, quantile
+from benchmarks.common import (
+    Server,
+    cpu_count,
+    free_port,
+    load_line,
+    machine_line,
+    ms,
+    serve_process,
+    status,
+    table,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 THINK = (1.0, 3.0)
@@ -66,27 +76,14 @@ TIMEOUT = httpx.Timeout(60.0)
 def serve(root: Path, workers: int, env: dict | None = None):
     """uvicorn serving `root`'s app.main:app with `--workers N` on a free loopback port."""
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "uvicorn", "app.main:app", "--app-dir", str(root),
                "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
                "--log-level", "warning"]
-    with tempfile.TemporaryFile() as log, tempfile.TemporaryDirectory(prefix="gfl-bench-class-") as data:
+    with tempfile.TemporaryDirectory(prefix="gfl-bench-class-") as data:
         full_env = {**os.environ, "PYTHONPATH": str(root), "GFL_LOG_LEVEL": "warning", "GFL_DATA_DIR": data,
                     **(env or {})}
-        proc = subprocess.Popen(command, cwd=root, env=full_env, stdout=log, stderr=subprocess.STDOUT)
-        server = Server(url, proc, log)
-        try:
-            wait_healthy(url, proc, 60, server.log_text)
-            if workers > 1:
-                time.sleep(2)  # the first worker answers; give the others time to import the app
+        with serve_process(command, f"http://127.0.0.1:{port}", workers, root, full_env) as server:
             yield server
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
 
 
 def cpu_seconds(pid: int) -> float:

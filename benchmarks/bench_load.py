@@ -35,9 +35,7 @@ import os
 import random
 import re
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter, defaultdict
 from contextlib import contextmanager
@@ -48,7 +46,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the working t
 
 import httpx
 
-from benchmarks.common import cpu_count, free_port, load_line, machine_line, ms, status, table, wait_healthy
+from benchmarks.common import (
+    Server,
+    cpu_count,
+    free_port,
+    load_line,
+    machine_line,
+    ms,
+    serve_process,
+    status,
+    table,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT: dict = {}
@@ -64,17 +72,6 @@ TIMEOUT = httpx.Timeout(60.0)
 
 # --- the server -------------------------------------------------------------------------
 
-@dataclass
-class Server:
-    url: str
-    proc: subprocess.Popen
-    log: object
-
-    def log_text(self) -> str:
-        self.log.seek(0)
-        return self.log.read().decode(errors="replace")
-
-
 @contextmanager
 def serve(workers: int = 1, env: dict | None = None):
     """`gradient-flow-lab serve --workers N` on a free loopback port; yields a Server.
@@ -83,27 +80,13 @@ def serve(workers: int = 1, env: dict | None = None):
     worker's pid. The log (JSON lines, level warning: errors only) is kept for the caller.
     """
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
     cli = Path(sys.executable).with_name("gradient-flow-lab")
-    command = [str(cli)] if cli.exists() else [sys.executable, "-m", "app"]
-    full_env = {**os.environ, "GFL_HOST": "127.0.0.1", "GFL_PORT": str(port),
-                "GFL_LOG_LEVEL": "warning", **(env or {})}
-    with tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen([*command, "serve", "--workers", str(workers)], cwd=ROOT,
-                                env=full_env, stdout=log, stderr=subprocess.STDOUT)
-        server = Server(url, proc, log)
-        try:
-            wait_healthy(url, proc, 60, server.log_text)
-            if workers > 1:
-                time.sleep(2)  # the first worker answers; give the others time to import the app
-            yield server
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    command = [str(cli)] if cli.exists() else [sys.executable, "-m", "gradient_flow_lab"]
+    env = {**os.environ, "GFL_HOST": "127.0.0.1", "GFL_PORT": str(port), "GFL_LOG_LEVEL": "warning",
+           **(env or {})}
+    with serve_process([*command, "serve", "--workers", str(workers)], f"http://127.0.0.1:{port}",
+                       workers, ROOT, env) as server:
+        yield server
 
 
 def error_lines(server: Server) -> list[str]:

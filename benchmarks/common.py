@@ -13,8 +13,12 @@ import platform
 import socket
 import statistics
 import subprocess
+import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -140,3 +144,40 @@ def wait_healthy(
         if proc.poll() is not None or time.monotonic() > deadline:
             raise RuntimeError("the server did not start:\n" + log())
         time.sleep(0.1)
+
+
+@dataclass
+class Server:
+    """A server process the benchmark started, its base URL and its log."""
+
+    url: str
+    proc: subprocess.Popen
+    log: object
+
+    def log_text(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
+
+
+@contextmanager
+def serve_process(command: list[str], url: str, workers: int, cwd: Path, env: dict) -> Iterator[Server]:
+    """Runs `command` (a server listening at `url`) until it is healthy, yields it, stops it.
+
+    The log (stdout and stderr) is kept for the caller. With more than one worker the first
+    answers /healthz before the others have imported the app: they get two seconds more.
+    """
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
+        server = Server(url, proc, log)
+        try:
+            wait_healthy(url, proc, 60, server.log_text)
+            if workers > 1:
+                time.sleep(2)
+            yield server
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
