@@ -1,5 +1,6 @@
 """What the page and /api/meta learn of the core's tables: the models (key, label, γ, gates)
-and the fields of a run's answer — one object, served as JSON and embedded in the page."""
+and the fields of a run's answer — one object, served as JSON and embedded in the page — and
+the colours of the data (static/palette.json), which the Python figures read too."""
 
 import json
 from fractions import Fraction
@@ -8,6 +9,7 @@ from functools import lru_cache
 from markupsafe import Markup
 
 from gradient_flow_lab.app import fields
+from gradient_flow_lab.app.paths import STATIC
 from gradient_flow_lab.core import catalogue as core_catalogue
 
 
@@ -19,7 +21,14 @@ def gamma_label(gamma: float) -> str:
 def catalogue() -> dict:
     models = [{**m, "gamma_label": None if m["gamma"] is None else gamma_label(m["gamma"])}
               for m in core_catalogue.as_dicts()]
-    return {"models": models, "fields": fields.as_dicts()}
+    return {"models": models, "fields": fields.as_dicts(), "palette": palette()}
+
+
+@lru_cache(maxsize=1)
+def palette() -> dict:
+    """The colours of models, gates, layers and heatmaps: static/palette.json, the one place
+    they are written (gradient_flow_lab.figures reads the same file)."""
+    return json.loads((STATIC / "palette.json").read_text(encoding="utf-8"))
 
 
 def script_json(obj) -> Markup:

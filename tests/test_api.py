@@ -208,7 +208,7 @@ def test_index_page(client):
         assert f'<html lang="{lang}"' in r.text
         embedded = re.search(r'<script type="application/json" id="gfl-catalogue">(.*?)</script>', r.text)
         meta = client.get("/api/meta").json()
-        assert json.loads(embedded.group(1)) == {k: meta[k] for k in ("models", "fields")}
+        assert json.loads(embedded.group(1)) == {k: meta[k] for k in ("models", "fields", "palette")}
         for name in ("models", "train_models"):
             boxes = re.findall(rf'<input type="checkbox" name="{name}" value="([^"]+)">', r.text)
             assert boxes == list(MODELS), name

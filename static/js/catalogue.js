@@ -1,8 +1,9 @@
 // The catalogue: the core's table of models (key, cell, activation, label, γ, whether |h| ≤ 1, the
-// gates, whether the page offers it) and of the run's fields (which `include` asks for each, which
-// cells have it, which stream event carries it). The server writes it into the page as
-// <script type="application/json" id="gfl-catalogue"> (the same object as GET /api/meta's
-// "models" and "fields"); this module reads it once, at import, and is the page's only copy.
+// gates, whether the page offers it), of the run's fields (which `include` asks for each, which
+// cells have it, which stream event carries it) and the data's colours (static/palette.json). The
+// server writes it into the page as <script type="application/json" id="gfl-catalogue"> (the same
+// object as GET /api/meta's "models", "fields" and "palette"); this module reads it once, at
+// import, and is the page's only copy.
 //
 // Next to the core's models, the networks uploaded in this page (POST /api/weights): what the
 // server said of each and the name of its file, so that a model of a run is named the same way
@@ -28,6 +29,10 @@ export const MODEL_KEYS = Object.freeze(table.models.filter((m) => m.page).map((
 /** [{name, include, cells, event}]: `include` null = always sent (for those cells); `event`:
  * "forward" / "backward" (one value per step) or "summary" (the whole run at once). */
 export const FIELDS = Object.freeze(table.fields.map((f) => Object.freeze(f)));
+
+/** The colours of the data (static/palette.json): models and uploaded networks per light/dark
+ * scheme, gates, layers, the heatmaps' scales (theme.js reads them). */
+export const PALETTE = Object.freeze(table.palette);
 
 const BY_MODEL = new Map(table.models.map((m) => [`${m.cell}:${m.activation ?? ""}`, m.key]));
 

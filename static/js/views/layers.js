@@ -19,7 +19,6 @@ import { baseLayout, config } from "../plot-style.js";
 import { modelColour } from "../theme.js";
 import { LOG_CLIP, NO_OVERFLOW_CHECK, Plotly, axis, hover } from "./common.js";
 
-const LAYER_COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7"]; // Okabe–Ito, by layer (one model)
 const LAYER_DASH = ["solid", "dot", "dashdot", "longdash"]; // by depth below the top (several models)
 
 /** The units of a run as rows, the top layer first within each model. */
@@ -168,7 +167,7 @@ class DepthLines extends Panel {
         y.push(typeof v === "number" && v > 0 && Number.isFinite(v) ? v : null);
       }
       const below = row.m.num_layers - row.layer; // 0: the top layer
-      const colour = one ? LAYER_COLOURS[(row.layer - 1) % LAYER_COLOURS.length] : modelColour(theme, row.m);
+      const colour = one ? theme.layers[(row.layer - 1) % theme.layers.length] : modelColour(theme, row.m);
       const dash = one ? (row.direction === "backward" ? "dash" : "solid")
         : LAYER_DASH[below % LAYER_DASH.length];
       const unit = { layer: row.layer, direction: row.direction };
