@@ -18,7 +18,11 @@ sends non-finite numbers as null).
 
 import json
 import re
+import threading
+import time
 from typing import Any, NamedTuple
+
+import httpx
 
 
 class Event(NamedTuple):
@@ -96,3 +100,62 @@ class SSEParser:
 def parse(text: str) -> list[Event]:
     """Every complete event of a whole stream, in order."""
     return SSEParser().feed(text)
+
+
+class StreamReader(threading.Thread):
+    """One SSE stream (POST url + path with a JSON body) read in the background, from the
+    moment it is made: its events with the times they arrived, its status, its error."""
+
+    def __init__(self, url: str, body: dict, path: str = "/api/runs/stream"):
+        super().__init__(daemon=True)
+        self.url, self.body, self.path = url, body, path
+        self.events: list[Event] = []
+        self.arrivals: list[float] = []
+        self.status: int | None = None
+        self.error: BaseException | None = None
+        self.first_event = threading.Event()
+        self.leave = threading.Event()  # set: the client goes at the next chunk that arrives
+        self.sent = time.perf_counter()
+        self.finished: float | None = None
+        self.start()
+
+    def run(self):
+        try:
+            with httpx.Client(timeout=60) as client, \
+                    client.stream("POST", self.url + self.path, json=self.body) as r:
+                self.status = r.status_code
+                parser = SSEParser()
+                for text in r.iter_text():
+                    now = time.perf_counter()
+                    for event in parser.feed(text):
+                        self.events.append(event)
+                        self.arrivals.append(now)
+                        self.first_event.set()
+                    if self.leave.is_set():
+                        break
+            self.finished = time.perf_counter()
+        except BaseException as e:  # reported by the test that reads the result
+            self.error = e
+        finally:
+            self.first_event.set()
+
+    def wait_for(self, predicate, seconds: float = 30):
+        deadline = time.monotonic() + seconds
+        while not predicate(self):
+            assert time.monotonic() < deadline, [e.event for e in self.events]
+            assert self.error is None, self.error
+            time.sleep(0.01)
+
+    def names(self) -> list[str]:
+        return [e.event for e in self.events]
+
+    def arrival(self, name: str) -> float:
+        return self.arrivals[self.names().index(name)]
+
+    def result(self, timeout: float = 60) -> list[Event]:
+        self.join(timeout)
+        assert not self.is_alive(), "the stream did not end"
+        if self.error is not None:
+            raise self.error
+        assert self.status == 200
+        return self.events

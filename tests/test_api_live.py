@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import LiveServer
-from sse import Event, SSEParser, loads_strict, parse
+from sse import Event, SSEParser, StreamReader, loads_strict, parse
 
 # about two seconds of work within the default budget (work_units_max 1.2e9)
 LONG = {"models": [{"cell": "rnn", "activation": a} for a in ("sigmoid", "tanh", "relu", "tanh")],
@@ -22,50 +22,8 @@ LONG_BATCH = {"models": [{"cell": "lstm"}, {"cell": "lstm"}], "seq_len": 2000, "
 SMALL = {"models": [{"cell": "gru"}], "seq_len": 5, "hidden_size": 3}
 
 
-class StreamReader(threading.Thread):
-    """Reads one SSE stream in the background, noting when each event arrived."""
-
-    def __init__(self, url: str, body: dict):
-        super().__init__(daemon=True)
-        self.url, self.body = url, body
-        self.events: list[Event] = []
-        self.arrivals: list[float] = []
-        self.status: int | None = None
-        self.error: BaseException | None = None
-        self.first_event = threading.Event()
-        self.sent = self.finished = None
-
-    def run(self):
-        try:
-            with httpx.Client(timeout=60) as client:
-                self.sent = time.perf_counter()
-                with client.stream("POST", self.url + "/api/runs/stream", json=self.body) as r:
-                    self.status = r.status_code
-                    parser = SSEParser()
-                    for text in r.iter_text():
-                        now = time.perf_counter()
-                        for event in parser.feed(text):
-                            self.events.append(event)
-                            self.arrivals.append(now)
-                            self.first_event.set()
-            self.finished = time.perf_counter()
-        except BaseException as e:  # reported by the test that joins this thread
-            self.error = e
-        finally:
-            self.first_event.set()
-
-    def result(self, timeout: float = 60) -> list[Event]:
-        self.join(timeout)
-        assert not self.is_alive(), "the stream did not end"
-        if self.error is not None:
-            raise self.error
-        assert self.status == 200
-        return self.events
-
-
 def start_stream(url: str, body: dict) -> StreamReader:
     reader = StreamReader(url, body)
-    reader.start()
     assert reader.first_event.wait(30), "no event within 30 s"
     assert reader.error is None, reader.error
     assert reader.status == 200

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from conftest import ROOT, LiveServer
 from fastapi.testclient import TestClient
-from sse import SSEParser, parse
+from sse import StreamReader, parse
 
 from gradient_flow_lab.app.limits import Busy, RunLimiter, Ticket
 from gradient_flow_lab.app.main import create_app
@@ -254,55 +254,7 @@ def test_the_slot_is_given_back_before_the_answer_drains(path):
 
 # --- over the wire (a real uvicorn, one slot) ----------------------------------------------
 
-class Stream(threading.Thread):
-    """One SSE stream read in the background; events with their arrival times."""
-
-    def __init__(self, url: str, body: dict, path: str = "/api/runs/stream"):
-        super().__init__(daemon=True)
-        self.url, self.body, self.path = url, body, path
-        self.events, self.arrivals = [], []
-        self.status = self.error = None
-        self.leave = threading.Event()  # set: the client goes at the next chunk that arrives
-        self.sent = time.perf_counter()
-        self.start()
-
-    def run(self):
-        try:
-            with httpx.Client(timeout=60) as client, \
-                    client.stream("POST", self.url + self.path, json=self.body) as r:
-                self.status = r.status_code
-                parser = SSEParser()
-                for text in r.iter_text():
-                    now = time.perf_counter()
-                    for event in parser.feed(text):
-                        self.events.append(event)
-                        self.arrivals.append(now)
-                    if self.leave.is_set():
-                        break
-        except BaseException as e:  # reported by the test
-            self.error = e
-
-    def wait_for(self, predicate, seconds: float = 30):
-        deadline = time.monotonic() + seconds
-        while not predicate(self):
-            assert time.monotonic() < deadline, [e.event for e in self.events]
-            assert self.error is None, self.error
-            time.sleep(0.01)
-
-    def names(self) -> list[str]:
-        return [e.event for e in self.events]
-
-    def arrival(self, name: str) -> float:
-        return self.arrivals[self.names().index(name)]
-
-    def result(self) -> list:
-        self.join(60)
-        assert not self.is_alive() and self.error is None, self.error
-        assert self.status == 200
-        return self.events
-
-
-def started(s: Stream) -> bool:
+def started(s: StreamReader) -> bool:
     return "start" in s.names()
 
 
@@ -314,17 +266,17 @@ def one_slot():
     server.stop()
 
 
-def positions(s: Stream) -> list[int]:
+def positions(s: StreamReader) -> list[int]:
     return [e.data["position"] for e in s.events if e.event == "queued"]
 
 
 def test_streams_wait_in_line_told_their_position_and_are_served_in_order(one_slot):
     url = one_slot.url
-    long = Stream(url, LONG)
+    long = StreamReader(url, LONG)
     long.wait_for(started)
-    second = Stream(url, LONG)
+    second = StreamReader(url, LONG)
     second.wait_for(lambda s: s.events)
-    third = Stream(url, SMALL)
+    third = StreamReader(url, SMALL)
     third.wait_for(lambda s: s.events)
     # at once, long before the run ahead ends: the position, and nothing else yet
     assert second.names() == ["queued"] and positions(second) == [1]
@@ -349,9 +301,9 @@ def test_a_stream_that_waits_past_queue_seconds_ends_with_retry_after():
     server = LiveServer(env={"GFL_MAX_CONCURRENT_RUNS": "1", "GFL_QUEUE_SECONDS": "0.5",
                              "GFL_RETRY_AFTER_SECONDS": "3"})
     try:
-        long = Stream(server.url, LONG)
+        long = StreamReader(server.url, LONG)
         long.wait_for(started)
-        waiting = Stream(server.url, SMALL)
+        waiting = StreamReader(server.url, SMALL)
         start = time.monotonic()
         r = httpx.post(server.url + "/api/runs", json=SMALL, timeout=30)  # JSON: a 503 after the wait
         waited = time.monotonic() - start
@@ -368,9 +320,9 @@ def test_a_stream_that_waits_past_queue_seconds_ends_with_retry_after():
         server.stop()
 
 
-def newcomer_place(url: str, path: str, body: dict) -> tuple[int, Stream]:
+def newcomer_place(url: str, path: str, body: dict) -> tuple[int, StreamReader]:
     """The place in line a new stream is told at once, and the stream."""
-    s = Stream(url, body, path)
+    s = StreamReader(url, body, path)
     s.wait_for(lambda s: s.events)
     assert s.names() == ["queued"], s.names()
     return positions(s)[0], s
@@ -394,7 +346,7 @@ def walk_away(url: str, path: str, body: dict, kind: str):
 @pytest.mark.parametrize("kind", ["stream", "json"])
 def test_a_client_that_walks_away_while_queued_leaves_the_line_at_once(one_slot, kind):
     url = one_slot.url
-    long = Stream(url, LONG)
+    long = StreamReader(url, LONG)
     long.wait_for(started)
     path = "/api/runs/stream" if kind == "stream" else "/api/runs"
     walk_away(url, path, SMALL, kind)
@@ -418,7 +370,7 @@ def test_a_training_that_walks_away_while_queued_leaves_at_once_behind_long_step
     out of the line at once, not at the end of the step in progress. When the client of the
     training ahead leaves, its slot comes back after the step in progress."""
     url = one_slot.url
-    ahead = Stream(url, SLOW_TRAINING, "/api/train/stream")
+    ahead = StreamReader(url, SLOW_TRAINING, "/api/train/stream")
     ahead.wait_for(started)
     walk_away(url, "/api/train/stream", QUICK_TRAINING, "stream")
     time.sleep(0.2)
