@@ -63,13 +63,15 @@ export class Training {
     this.setState("idle");
   }
 
+  /** Start is off while a training runs (a second Start would silently replace it; Stop ends it). */
   setState(state) {
     root.dataset.train = state;
-    this.ui.start.disabled = false;
+    this.ui.start.disabled = state === "running";
     this.ui.stop.disabled = state !== "running";
   }
 
   async start() {
+    if (this.busy) return; // Enter in a field while a training runs: Stop comes first
     const values = this.controls.read();
     this.controls.syncUrl();
     this.message.hide();

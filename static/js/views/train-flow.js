@@ -77,6 +77,12 @@ class FlowMapRow extends Panel {
 
   build() {
     const { data, theme } = this.chart;
+    // Plotly's heatmap throws in its redraw (a resize, a tab switch) when it has no column yet:
+    // the map is drawn from its first column on
+    if (!this.x.length) {
+      this.rebuild = true;
+      return;
+    }
     Plotly.react(this.el, [{
       type: "heatmap", x: this.x, y: data.profileT, z: this.z, hoverongaps: false,
       colorscale: theme.sequential, ...this.chart.zRange(),

@@ -1,5 +1,6 @@
-// The Train tab's loss: per model on a log axis, the task's baseline dashed, and a strip of
-// clip ticks below (one per progress report in which the gradient was clipped).
+// The Train tab's loss: per model on a log axis, the task's baseline dashed, and, when the
+// training clips its gradient, a strip of clip ticks below (one per progress report in which
+// the gradient was clipped); without clipping the loss has the whole height.
 //
 // Traces' meta: {kind: "loss", model}, {kind: "baseline"}, {kind: "clipped", model}.
 
@@ -17,6 +18,7 @@ export class LossChart extends Panel {
     this.lines = data.models.map(() => ({ x: [], y: [] }));
     this.clips = data.models.map(() => ({ x: [], y: [] }));
     this.pending = new Pending();
+    this.clipOn = data.config.clip !== null && data.config.clip !== undefined;
     this.clipTrace = (i) => n + 1 + i;
     this.invalidate();
   }
@@ -27,7 +29,7 @@ export class LossChart extends Panel {
     this.lines[e.model].x.push(e.step);
     this.lines[e.model].y.push(y);
     this.pending.push(e.model, e.step, y);
-    if (e.clipped || e.clipped_fraction > 0) {
+    if (this.clipOn && (e.clipped || e.clipped_fraction > 0)) {
       this.clips[e.model].x.push(e.step);
       this.clips[e.model].y.push(e.model);
       this.pending.push(this.clipTrace(e.model), e.step, e.model);
@@ -52,19 +54,20 @@ export class LossChart extends Panel {
         })),
         { name: t("train.loss.baseline", { value: baseline }),
           hovertemplate: hover(t("train.loss.baseline.hover", { value: baseline })) },
-        ...data.models.map((m) => ({
+        ...(this.clipOn ? data.models : []).map((m) => ({
           name: t("train.loss.clipped.name", { model: m.label }),
           hovertemplate: hover(t("train.loss.clipped.hover", { model: m.label, step: "%{x}" })),
         })),
       ],
-      axes: { xaxis: t("train.axis.step"), yaxis: t("train.loss.axis"), yaxis2: t("train.loss.clipped.axis") },
+      axes: { xaxis: t("train.axis.step"), yaxis: t("train.loss.axis"),
+        ...(this.clipOn ? { yaxis2: t("train.loss.clipped.axis") } : {}) },
     };
   }
 
   build() {
     const { data, theme } = this;
     const { traces: words, axes } = this.texts();
-    const clipOn = data.config.clip !== null && data.config.clip !== undefined;
+    const { clipOn } = this;
     const traces = data.models.map((m, i) => ({
       type: "scatter", mode: "lines", x: [...this.lines[i].x], y: [...this.lines[i].y],
       line: { color: theme.models[m.key], width: 2 }, meta: { kind: "loss", model: m.key },
@@ -74,7 +77,7 @@ export class LossChart extends Panel {
       y: [data.baseline, data.baseline], line: { color: theme.muted, width: 1.5, dash: "dash" },
       meta: { kind: "baseline" },
     });
-    data.models.forEach((m, i) => traces.push({
+    if (clipOn) data.models.forEach((m, i) => traces.push({
       type: "scatter", mode: "markers", showlegend: false, yaxis: "y2",
       x: [...this.clips[i].x], y: [...this.clips[i].y],
       marker: { symbol: "line-ns-open", size: 9, color: theme.models[m.key], line: { width: 1.2 } },
@@ -83,6 +86,12 @@ export class LossChart extends Panel {
     traces.forEach((trace, i) => Object.assign(trace, words[i]));
     this.pending.drop();
     const n = data.models.length;
+    const strip = clipOn ? {
+      yaxis2: axis(theme, {
+        domain: [0, 0.12], range: [n - 0.5, -0.5], showline: false, showgrid: false, zeroline: false, fixedrange: true,
+        anchor: "x", showticklabels: false, ticks: "", title: { text: axes.yaxis2, font: { size: 10 }, standoff: 4 },
+      }),
+    } : {};
     Plotly.react(this.el, traces, baseLayout(theme, {
       margin: { l: 64, r: 18, t: 10, b: 46 },
       xaxis: axis(theme, {
@@ -92,10 +101,7 @@ export class LossChart extends Panel {
         type: "log", autorange: true, exponentformat: "power", domain: clipOn ? [0.2, 1] : [0, 1],
         title: { text: axes.yaxis },
       }),
-      yaxis2: axis(theme, {
-        domain: [0, 0.12], range: [n - 0.5, -0.5], showline: false, showgrid: false, zeroline: false, fixedrange: true,
-        anchor: "x", showticklabels: false, ticks: "", visible: clipOn, title: { text: axes.yaxis2, font: { size: 10 }, standoff: 4 },
-      }),
+      ...strip,
     }), config("training-loss"));
   }
 
