@@ -7,7 +7,7 @@ from typing import Annotated, NamedTuple
 from fastapi import Body, Depends, Request
 
 from gradient_flow_lab.app.limits import Ticket, place, slot
-from gradient_flow_lab.app.resolve import resolve_run, resolve_train
+from gradient_flow_lab.app.resolve import invalid, resolve_run, resolve_train
 from gradient_flow_lab.app.schemas import RUN_EXAMPLES, TRAIN_EXAMPLES, RunRequest, TrainRequest
 from gradient_flow_lab.app.weights import UNPACKED_FACTOR, load_network
 from gradient_flow_lab.core.run import RunSpec
@@ -37,6 +37,14 @@ def run_request(
     return Run(*resolve_run(body, state.settings, networks))
 
 
+def stream_request(request: Request, run: Run = Depends(run_request)) -> Run:
+    """A run to stream: one seed (a run over `seeds` is POST /api/runs's)."""
+    if run.config.get("seeds"):
+        raise invalid([(("seeds",), "applies to POST /api/runs only: a stream runs one seed; "
+                                    "send seed instead")])
+    return run
+
+
 def train_request(
     request: Request,
     body: TrainRequest = Body(default_factory=TrainRequest, openapi_examples=TRAIN_EXAMPLES),
@@ -45,6 +53,7 @@ def train_request(
 
 
 ResolvedRun = Annotated[Run, Depends(run_request)]
+ResolvedStream = Annotated[Run, Depends(stream_request)]
 ResolvedTrain = Annotated[Training, Depends(train_request)]
 
 # Slots are asked for once the request is valid: an invalid request never waits in line.
@@ -53,4 +62,5 @@ ResolvedTrain = Annotated[Training, Depends(train_request)]
 RUN_SLOT = Depends(slot("limiter", after=run_request), scope="function")
 # a stream's place in line, or its slot at once: the stream waits itself and tells the client
 RunPlace = Annotated[Ticket, Depends(place("limiter", after=run_request))]
+StreamPlace = Annotated[Ticket, Depends(place("limiter", after=stream_request))]
 TrainPlace = Annotated[Ticket, Depends(place("train_limiter", after=train_request))]

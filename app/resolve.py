@@ -153,6 +153,11 @@ def resolve_run(req: RunRequest, settings: Settings, networks=lambda id_: None) 
     check_max(errors, ("input_size",), input_size, settings.input_size_max, "input_size_max")
     check_max(errors, ("output_size",), output_size, settings.output_size_max, "output_size_max")
     check_max(errors, ("batch_size",), batch_size, settings.batch_size_max, "batch_size_max")
+    seeds = req.seeds or []
+    if seeds and "seed" in req.model_fields_set:
+        errors.append((("seeds",), "give either seed (one run) or seeds (the run at each), not both"))
+    if len(set(seeds)) < len(seeds):
+        errors.append((("seeds",), f"must be distinct, got {seeds}"))
     if errors:
         raise invalid(errors)
 
@@ -163,9 +168,14 @@ def resolve_run(req: RunRequest, settings: Settings, networks=lambda id_: None) 
         seq_len=seq_len, hidden_size=req.hidden_size, input_size=input_size,
         output_size=output_size, batch_size=batch_size, input_kind=kind, input_values=values,
         init=InitSpec(**req.init.model_dump()), loss_at=req.loss.at, seed=req.seed,
-        jacobian="jacobian" in req.include, loss_kind=loss_kind, targets=targets,
+        jacobian="jacobian" in req.include and not seeds, loss_kind=loss_kind, targets=targets,
     )
     run_units, jac_units = work_units(spec)
+    if seeds and len(seeds) * run_units > settings.work_units_max:
+        raise invalid([(("seeds",), f"the run at {len(seeds)} seeds needs about {len(seeds) * run_units:.3g} "
+                                    f"work units ({len(seeds)} × {run_units:.3g}), over the limit "
+                                    f"work_units_max = {settings.work_units_max:.3g}; use fewer seeds "
+                                    "or shrink the run")])
     if run_units > settings.work_units_max:
         raise invalid([((), f"the run needs about {run_units:.3g} work units, over the limit "
                             f"work_units_max = {settings.work_units_max:.3g}; shrink seq_len, "
@@ -177,15 +187,17 @@ def resolve_run(req: RunRequest, settings: Settings, networks=lambda id_: None) 
                                       "from include or shrink the run")])
 
     check_memory(memory_bytes(spec), settings, "the run")
-    numbers = response_numbers(spec, set(req.include))
+    numbers = response_numbers(spec, set() if seeds else set(req.include))
     if numbers > settings.response_numbers_max:
         raise invalid([(("include",), f"the answer would hold about {numbers:.3g} numbers, over the "
                                       f"limit response_numbers_max = {settings.response_numbers_max:.3g}; "
                                       "include fewer arrays or shrink the run")])
 
-    config = req.model_dump(exclude={"targets"} if req.targets is None else set())
+    config = req.model_dump(exclude={name for name in ("targets", "seeds") if getattr(req, name) is None})
     config.update(models=[_model_config(m) for m in models], seq_len=seq_len, input_size=input_size,
                   output_size=output_size, batch_size=batch_size, include=list(dict.fromkeys(req.include)))
+    if seeds:
+        del config["seed"]
     return spec, config
 
 

@@ -28,6 +28,8 @@ IncludeItem = Literal[INCLUDE]
 Finite = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 PositiveInt = Annotated[int, Field(strict=True, ge=1)]
 SEED_MAX = 2**53 - 1  # the largest integer a JavaScript number (the page, its URL) keeps exactly
+Seed = Annotated[int, Field(ge=0, le=SEED_MAX, strict=True)]
+SEEDS_MIN, SEEDS_MAX = 2, 16  # a run over several seeds (RunRequest.seeds)
 
 
 class Strict(BaseModel):
@@ -151,6 +153,10 @@ class RunRequest(Strict):
     loss: LossConfig = Field(default_factory=LossConfig)
     targets: TargetsConfig | None = Field(None, description="your targets; default: drawn from the seed")
     seed: int = Field(0, ge=0, le=SEED_MAX, strict=True)
+    seeds: list[Seed] | None = Field(None, min_length=SEEDS_MIN, max_length=SEEDS_MAX, description=(
+        f"POST /api/runs only: the same run at each of these {SEEDS_MIN}…{SEEDS_MAX} distinct seeds "
+        "(instead of `seed`), answered with the 10/50/90 % quantiles of every model's ‖∂L/∂h_t‖ over "
+        "them and each seed's summary (SeedsResult); `include` does not apply"))
     include: list[IncludeItem] = Field(default_factory=lambda: ["hidden", "grads", "jacobian"])
 
 
@@ -275,6 +281,32 @@ class RunResultSchema(BaseModel):
     models: list[ModelResultSchema]
     inputs: list[list[list[Num]]] | None = None
     targets: list | None = Field(None, description="T×B×O values, or T×B classes for loss kind xent")
+
+
+class SeedsSummary(BaseModel):
+    """A model's summary numbers, one per seed in the order of `seeds`."""
+
+    log10_grad_ratio: list[Num]
+    memory_horizon: list[int | None]
+    overflow_step: list[int | None]
+    overflow_phase: list[Literal["forward", "backward", "jacobian"] | None]
+    sigma_max: list[Num]
+
+
+class SeedsModelSchema(ModelLabel):
+    grad_norm: dict[Literal["q10", "q50", "q90"], list[Num]] = Field(description=(
+        "T numbers each: the 10 %, 50 % (median) and 90 % quantiles of ‖∂L/∂h_t‖ over the seeds "
+        "(linear interpolation); an overflowed seed counts as +∞, so a quantile that reaches it is null"))
+    loss: list[Num] = Field(description="the loss at each seed")
+    summary: SeedsSummary
+
+
+class SeedsResultSchema(BaseModel):
+    """POST /api/runs with `seeds`: the run over every seed, in quantiles."""
+
+    config: dict
+    seeds: list[int]
+    models: list[SeedsModelSchema]
 
 
 class ErrorSchema(BaseModel):

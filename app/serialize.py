@@ -22,6 +22,7 @@ from gradient_flow_lab.core.run import (
     StartFrame,
     SummaryFrame,
 )
+from gradient_flow_lab.core.seeds import SeedsResult
 from gradient_flow_lab.core.train import Evaluation, Progress, TrainDone, TrainFrame, TrainStart
 
 OPTIONS = orjson.OPT_SERIALIZE_NUMPY
@@ -117,6 +118,15 @@ def run_result(result: RunResult, config: dict) -> dict:
     if PARAMS in include:
         out.update(inputs=result.inputs, targets=result.targets)
     return out
+
+
+def seeds_result(result: SeedsResult, config: dict) -> dict:
+    """POST /api/runs with `seeds`: per model the quantiles of ‖∂L/∂h_t‖ over the seeds (q10, q50,
+    q90) and each seed's loss and summary numbers."""
+    names = [f"q{round(100 * q)}" for q in result.quantiles]
+    return {"config": config, "seeds": list(result.seeds), "models": [
+        {**_model_label(m.info), "grad_norm": dict(zip(names, m.grad_norm, strict=True)), "loss": m.loss,
+         "summary": m.summaries} for m in result.models]}
 
 
 def frame_event(frame: Frame, config: dict, include: set[str], cells: list[str]) -> tuple[str, dict]:

@@ -3,19 +3,22 @@
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.sse import EventSourceResponse
 
-from gradient_flow_lab.app.dependencies import RUN_SLOT, ResolvedRun, RunPlace
+from gradient_flow_lab.app.dependencies import RUN_SLOT, ResolvedRun, ResolvedStream, StreamPlace
 from gradient_flow_lab.app.errors import ERROR_DOCS, STREAM_ERROR_DOCS
-from gradient_flow_lab.app.schemas import RunResultSchema
+from gradient_flow_lab.app.schemas import RunResultSchema, SeedsResultSchema
 from gradient_flow_lab.app.serialize import (
     EventEncoder,
     EventStream,
     JSONResponse,
     encode_frames,
     run_result,
+    seeds_result,
     sse_doc,
 )
 from gradient_flow_lab.app.streaming import Stopped, bounded, sse_chunks
 from gradient_flow_lab.core.run import RunSpec, collect, run
+from gradient_flow_lab.core.seeds import collect_seeds
+from gradient_flow_lab.core.seeds import frames as seed_frames
 
 router = APIRouter(prefix="/api", tags=["runs"])
 
@@ -23,12 +26,18 @@ router = APIRouter(prefix="/api", tags=["runs"])
 @router.post(
     "/runs",
     response_class=JSONResponse,
-    responses={200: {"model": RunResultSchema}, **ERROR_DOCS},
+    responses={200: {"model": RunResultSchema | SeedsResultSchema, "description": (
+        "RunResult; with `seeds`, SeedsResult: the quantiles of ‖∂L/∂h_t‖ over the seeds")}, **ERROR_DOCS},
     dependencies=[RUN_SLOT],
 )
 def post_run(request: Request, resolved: ResolvedRun):
-    """One complete run: forward over t = 1..T, then BPTT over t = T..1, for every model."""
+    """One complete run: forward over t = 1..T, then BPTT over t = T..1, for every model. With
+    `seeds`, the run at each seed in turn, answered in quantiles over them (SeedsResult)."""
+    seeds = resolved.config.get("seeds")
     try:
+        if seeds:
+            frames = bounded_run(request, resolved.spec, seeds)
+            return JSONResponse(seeds_result(collect_seeds(frames, tuple(seeds)), resolved.config))
         result = collect(bounded_run(request, resolved.spec))
     except Stopped as e:
         retry = str(request.app.state.settings.retry_after_seconds)
@@ -36,9 +45,11 @@ def post_run(request: Request, resolved: ResolvedRun):
     return JSONResponse(run_result(result, resolved.config))
 
 
-def bounded_run(request: Request, spec: RunSpec):
+def bounded_run(request: Request, spec: RunSpec, seeds: list[int] | None = None):
+    """The run's frames (with `seeds`: (seed index, frame) of each seed's run) under the time limit."""
     settings = request.app.state.settings
-    return bounded(run(spec), settings.run_seconds_max, "run_seconds_max", request.app.state.draining)
+    frames = run(spec) if seeds is None else seed_frames(spec, seeds)
+    return bounded(frames, settings.run_seconds_max, "run_seconds_max", request.app.state.draining)
 
 
 SSE_DOC = sse_doc(
@@ -53,7 +64,7 @@ SSE_DOC = sse_doc(
     responses={**SSE_DOC, **STREAM_ERROR_DOCS},
     response_class=EventStream,
 )
-async def stream_run(request: Request, resolved: ResolvedRun, ticket: RunPlace):
+async def stream_run(request: Request, resolved: ResolvedStream, ticket: StreamPlace):
     """The same run as Server-Sent Events: `queued` (its position in line) while it waits for a
     slot, then `start`, `forward` (t = 1..T), `backward` (t = T..1), `summary` per model, `done`
     — or `error` instead of the rest."""
