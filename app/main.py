@@ -14,12 +14,13 @@ from gradient_flow_lab.app.catalogue import gamma_label
 from gradient_flow_lab.app.compression import Compression
 from gradient_flow_lab.app.limits import BodySizeLimit, RunLimiter
 from gradient_flow_lab.app.paths import STATIC, TEMPLATES
-from gradient_flow_lab.app.routers import explain, meta, pages, runs, train, weights
+from gradient_flow_lab.app.routers import explain, meta, pages, runs, sweeps, theory, train, weights
 from gradient_flow_lab.app.routers.pages import PLOTLY_VERSIONED
 from gradient_flow_lab.app.security import SecurityHeaders, asset_version
 from gradient_flow_lab.app.settings import Settings
 from gradient_flow_lab.app.store import Store
 from gradient_flow_lab.app.streaming import ComputeThreads
+from gradient_flow_lab.app.sweeps import SweepEngine
 from gradient_flow_lab.app.weights import NetworkCache
 
 
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         draining.set()
         app.state.compute_threads.shutdown()
+        app.state.sweeps.close()  # its sweeps fail (a restart resumes them); its cluster stops
 
     app = FastAPI(
         lifespan=lifespan,
@@ -86,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.compute_threads = ComputeThreads(settings.compute_threads)
     app.state.store = lazy(lambda: Store.open(settings))  # opened on first use
     app.state.networks = NetworkCache(NETWORK_CACHE_BYTES)
+    app.state.sweeps = SweepEngine(settings, app.state.store)  # its Dask cluster on first use
     app.state.templates = Jinja2Templates(directory=TEMPLATES)
     app.state.templates.env.filters["gamma_label"] = gamma_label
     errors.install(app)
@@ -95,6 +98,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(train.router)
     app.include_router(explain.router)
     app.include_router(weights.router)
+    app.include_router(sweeps.router)
+    app.include_router(theory.router)
     static_prefix = f"/static/{asset_version(STATIC, __version__)}"
     app.state.static_prefix = static_prefix
     app.mount(static_prefix, StaticFiles(directory=STATIC), name="static-versioned")

@@ -54,6 +54,15 @@ class Settings:
     # (~20 ms); small runs are GIL-bound, and threads that contend for the GIL slow each other
     # down (app/streaming.py ComputeThreads); more workers use more cores
     compute_threads: int = 1
+    # sweeps (POST /api/sweeps, app/sweeps.py): points are runs or trainings on Dask distributed
+    sweep_points_max: int = 2000  # grid combinations × seeds
+    sweep_work_units_max: float = 3.6e12  # the points' work units together: ≈ 1 hour of one core
+    max_concurrent_sweeps: int = 2  # sweeps computing at once, per server process
+    dask_scheduler: str = ""  # tcp://host:8786: an existing cluster; empty: an embedded one
+    sweep_workers: int = 0  # worker processes of the embedded cluster; 0: the number of cores
+    # a computing sweep's row is touched this often; one untouched for 3 times as long belongs
+    # to a server that has stopped, and is reported failed (a restart resumes it)
+    sweep_heartbeat_seconds: float = 5.0
 
     @classmethod
     def from_env(cls, environ=os.environ) -> "Settings":
@@ -90,4 +99,7 @@ class Settings:
             "layers_max": self.layers_max,
             "weights_bytes_max": self.weights_bytes_max,
             "weights_store_bytes_max": self.weights_store_bytes_max,
+            "sweep_points_max": self.sweep_points_max,
+            "sweep_work_units_max": self.sweep_work_units_max,
+            "max_concurrent_sweeps": self.max_concurrent_sweeps,
         }

@@ -1,5 +1,5 @@
-"""What the server keeps between requests: uploaded weight files (and, with the sweeps, their
-results) — one module, two databases.
+"""What the server keeps between requests: uploaded weight files and sweeps with their points
+— one module, two databases.
 
 SQLite in `GFL_DATA_DIR` by default (`store.sqlite3`); PostgreSQL when `GFL_DATABASE_URL` is
 set (postgresql://…), so that replicas behind a load balancer share what they keep. A new
@@ -10,6 +10,13 @@ Weight files are kept whole, keyed by the SHA-256 of their bytes, up to
 `weights_store_bytes_max` bytes in all; the least recently used go first. Reading a file checks
 its bytes against its key: a file that fails its checksum, or a row whose description does not
 parse, is logged, deleted and answered as missing — never served.
+
+A sweep (app/sweeps.py) is a row keyed by the hash of its canonical request: its kind, the
+request, its status (queued, running, done, cancelled, failed), the number of points, and
+`updated`, touched by the server computing it (its heartbeat). Each finished point is a row of
+its own, numbered in the order the points finished (`seq`), so that a client that attaches
+late reads what is finished first and then follows the new rows. A point row that does not
+parse is logged and deleted (a resubmission computes it again), never served.
 """
 
 import hashlib
@@ -33,7 +40,32 @@ SCHEMA = (
         used DOUBLE PRECISION NOT NULL
     )""",
     "CREATE INDEX IF NOT EXISTS weights_used ON weights (used)",
+    """CREATE TABLE IF NOT EXISTS sweeps (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        request TEXT NOT NULL,
+        status TEXT NOT NULL,
+        total BIGINT NOT NULL,
+        detail TEXT,
+        created DOUBLE PRECISION NOT NULL,
+        started DOUBLE PRECISION NOT NULL,
+        resumed_from BIGINT NOT NULL,
+        updated DOUBLE PRECISION NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS sweep_points (
+        sweep_id TEXT NOT NULL,
+        idx BIGINT NOT NULL,
+        seq BIGINT NOT NULL,
+        failed INTEGER NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (sweep_id, idx)
+    )""",
+    "CREATE INDEX IF NOT EXISTS sweep_points_seq ON sweep_points (sweep_id, seq)",
 )
+
+UNFINISHED = ("queued", "running")
+SWEEP_COLUMNS = ("id", "kind", "request", "status", "total", "detail", "created", "started", "resumed_from",
+                 "updated")
 
 
 def file_id(data: bytes) -> str:
@@ -141,6 +173,143 @@ class Store(ABC):
         log.error("weights %s in the store: %s; dropped, not served", id_, why)
         with self._lock, self.connect() as conn:
             self._execute(conn, "DELETE FROM weights WHERE id = %s", (id_,))
+
+    # --- sweeps ---------------------------------------------------------------------------
+    def create_sweep(self, id_: str, kind: str, request: dict, total: int) -> bool:
+        """Keep a new sweep, queued; False when its id is there already (another replica)."""
+        now = time.time()
+        text = json.dumps(request, separators=(",", ":"), sort_keys=True)
+        with self._lock, self.connect() as conn:
+            if self._execute(conn, "SELECT 1 FROM sweeps WHERE id = %s", (id_,)).fetchone():
+                return False
+            self._execute(conn, "INSERT INTO sweeps (id, kind, request, status, total, detail, created, "
+                                "started, resumed_from, updated) VALUES (%s, %s, %s, 'queued', %s, NULL, %s, "
+                                "%s, 0, %s) ON CONFLICT (id) DO NOTHING",
+                          (id_, kind, text, total, now, now, now))
+        return True
+
+    def sweep(self, id_: str) -> dict | None:
+        """A sweep's row with `done` and `errors` (its finished points, and those of them that
+        ended in an error) and `request` parsed; None when unknown, or when its request does
+        not parse (the sweep is then deleted)."""
+        with self.connect() as conn:
+            row = self._execute(conn, f"SELECT {', '.join(SWEEP_COLUMNS)} FROM sweeps WHERE id = %s",
+                                (id_,)).fetchone()
+            if row is None:
+                return None
+            done, errors = self._execute(conn, "SELECT COUNT(*), COALESCE(SUM(failed), 0) FROM sweep_points "
+                                               "WHERE sweep_id = %s", (id_,)).fetchone()
+        out = dict(zip(SWEEP_COLUMNS, row, strict=True))
+        try:
+            out["request"] = json.loads(out["request"])
+            if not isinstance(out["request"], dict):
+                raise ValueError("not an object")
+        except ValueError as e:
+            log.error("sweep %s in the store: its request does not parse (%s); dropped, not served", id_, e)
+            self.delete_sweep(id_)
+            return None
+        out.update(done=int(done), errors=int(errors), total=int(out["total"]),
+                   resumed_from=int(out["resumed_from"]))
+        return out
+
+    def sweeps(self, limit: int) -> list[dict]:
+        """The most recently created sweeps' rows (without their requests), newest first."""
+        with self.connect() as conn:
+            rows = self._execute(conn, "SELECT s.id, s.kind, s.status, s.total, s.created, s.updated, "
+                                       "(SELECT COUNT(*) FROM sweep_points p WHERE p.sweep_id = s.id) "
+                                       "FROM sweeps s ORDER BY s.created DESC LIMIT %s", (limit,)).fetchall()
+        return [{"id": r[0], "kind": r[1], "status": r[2], "total": int(r[3]), "created": r[4],
+                 "updated": r[5], "done": int(r[6])} for r in rows]
+
+    def set_sweep_status(self, id_: str, status: str, detail: str | None = None, *,
+                         restarted: bool = False, only_if: tuple[str, ...] | None = None) -> bool:
+        """Set a sweep's status (and detail, and `updated`); `restarted`: it starts computing
+        again, from the points it has (`started`, `resumed_from`). `only_if`: only from one of
+        these statuses. Whether the row changed."""
+        now = time.time()
+        sets, args = "status = %s, detail = %s, updated = %s", [status, detail, now]
+        with self._lock, self.connect() as conn:
+            if restarted:
+                (done,) = self._execute(conn, "SELECT COUNT(*) FROM sweep_points WHERE sweep_id = %s",
+                                        (id_,)).fetchone()
+                sets += ", started = %s, resumed_from = %s"
+                args += [now, int(done)]
+            where = "id = %s"
+            args.append(id_)
+            if only_if:
+                where += f" AND status IN ({', '.join(['%s'] * len(only_if))})"
+                args += list(only_if)
+            cursor = self._execute(conn, f"UPDATE sweeps SET {sets} WHERE {where}", tuple(args))
+            return cursor.rowcount > 0
+
+    def touch_sweeps(self, ids: list[str]) -> None:
+        """The heartbeat of the sweeps this server computes."""
+        if not ids:
+            return
+        with self._lock, self.connect() as conn:
+            marks = ", ".join(["%s"] * len(ids))
+            self._execute(conn, f"UPDATE sweeps SET updated = %s WHERE id IN ({marks})", (time.time(), *ids))
+
+    def fail_stale_sweeps(self, before: float, detail: str) -> list[str]:
+        """Mark failed every queued or running sweep not touched since `before` (its server has
+        stopped); their ids."""
+        with self._lock, self.connect() as conn:
+            rows = self._execute(conn, "SELECT id FROM sweeps WHERE status IN ('queued', 'running') "
+                                       "AND updated < %s", (before,)).fetchall()
+            ids = [r[0] for r in rows]
+            for id_ in ids:
+                self._execute(conn, "UPDATE sweeps SET status = 'failed', detail = %s WHERE id = %s "
+                                    "AND status IN ('queued', 'running')", (detail, id_))
+        for id_ in ids:
+            log.warning("sweep %s: %s", id_, detail)
+        return ids
+
+    def put_sweep_point(self, id_: str, index: int, data: bytes | str, failed: bool) -> None:
+        """Keep a finished point (its JSON), numbered after the points finished before it; a
+        point kept already stays as it is."""
+        text = data.decode() if isinstance(data, bytes) else data
+        with self._lock, self.connect() as conn:
+            self._execute(conn, "INSERT INTO sweep_points (sweep_id, idx, seq, failed, data) "
+                                "SELECT %s, %s, COALESCE(MAX(seq), 0) + 1, %s, %s FROM sweep_points "
+                                "WHERE sweep_id = %s ON CONFLICT (sweep_id, idx) DO NOTHING",
+                          (id_, index, int(failed), text, id_))
+
+    def sweep_points(self, id_: str, after: int = 0) -> list[tuple[int, dict]]:
+        """(seq, point) of the points finished after number `after`, in the order they
+        finished. A row that does not parse is logged, deleted and left out."""
+        with self.connect() as conn:
+            rows = self._execute(conn, "SELECT seq, idx, data FROM sweep_points WHERE sweep_id = %s "
+                                       "AND seq > %s ORDER BY seq", (id_, after)).fetchall()
+        out, bad = [], []
+        for seq, index, text in rows:
+            try:
+                point = json.loads(text)
+                if not isinstance(point, dict):
+                    raise ValueError("not an object")
+            except ValueError as e:
+                log.error("sweep %s, point %s in the store: does not parse (%s); dropped, not served",
+                          id_, index, e)
+                bad.append(index)
+                continue
+            out.append((int(seq), point))
+        if bad:
+            with self._lock, self.connect() as conn:
+                for index in bad:
+                    self._execute(conn, "DELETE FROM sweep_points WHERE sweep_id = %s AND idx = %s",
+                                  (id_, index))
+        return out
+
+    def sweep_indices(self, id_: str) -> set[int]:
+        """The indices of a sweep's finished points."""
+        with self.connect() as conn:
+            rows = self._execute(conn, "SELECT idx FROM sweep_points WHERE sweep_id = %s", (id_,)).fetchall()
+        return {int(r[0]) for r in rows}
+
+    def delete_sweep(self, id_: str) -> None:
+        with self._lock, self.connect() as conn:
+            self._execute(conn, "DELETE FROM sweep_points WHERE sweep_id = %s", (id_,))
+            self._execute(conn, "DELETE FROM sweeps WHERE id = %s", (id_,))
+
 
 
 class SQLiteStore(Store):

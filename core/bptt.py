@@ -33,6 +33,7 @@ scale in log space, so a vanishing product never sinks into slow subnormal arith
 """
 
 import threading
+from collections.abc import Callable
 
 import numpy as np
 
@@ -40,6 +41,7 @@ from gradient_flow_lab.core.cells import Cell, Params, State
 from gradient_flow_lab.core.spectral import TopSingularValue
 
 BLOCK = 64  # steps per input projection and per weight-gradient product
+CHECKPOINT_STEPS = 8  # a caller's checkpoint is called this often (a stop within a few steps)
 # A block's weight-gradient products run on a helper thread, beside the recursion (which does
 # not need them), when they are at least this many multiply-adds: ≈ 1 ms, well above the cost
 # of a thread (LSTM at H = 128: from B = 8 on). At B = 32, H = 128 they are a sixth of an LSTM's
@@ -322,13 +324,18 @@ class Sweep:
         grads["b_y"] = dY_S.sum(axis=0)
         return grads
 
-    def run(self) -> float:
+    def run(self, checkpoint: Callable[[], None] | None = None) -> float:
         """The whole sweep of a model with its readout: every forward step, the loss, every
-        backward step. Returns L."""
+        backward step. Returns L. `checkpoint`, when given, is called every CHECKPOINT_STEPS
+        steps (it may raise to stop the sweep)."""
         for t in range(1, self.T + 1):
+            if checkpoint is not None and t % CHECKPOINT_STEPS == 0:
+                checkpoint()
             self.forward_step(t)
         loss = self.compute_loss()
         for t in range(self.T, 0, -1):
+            if checkpoint is not None and t % CHECKPOINT_STEPS == 0:
+                checkpoint()
             self.backward_step(t)
         return loss
 
@@ -372,15 +379,19 @@ class Sweep:
         return self.dX
 
 
-def forward_outputs(cell: Cell, P: Params, X: np.ndarray, loss_at="last") -> np.ndarray:
+def forward_outputs(cell: Cell, P: Params, X: np.ndarray, loss_at="last",
+                    checkpoint: Callable[[], None] | None = None) -> np.ndarray:
     """The outputs y_t [|S|, B, O] at the steps of S, forward only: no cache is kept, so the
-    memory is that of one step (for evaluation on held-out data)."""
+    memory is that of one step (for evaluation on held-out data). `checkpoint` as in
+    `Sweep.run`."""
     T, B, _ = X.shape
     steps = np.arange(T)[loss_step_index(loss_at, T)]
     wanted = set(steps.tolist())
     state = cell.zero_state(B, P[cell.h_weight].shape[0])
     hs = []
     for t in range(T):
+        if checkpoint is not None and t % CHECKPOINT_STEPS == CHECKPOINT_STEPS - 1:
+            checkpoint()
         state, _ = cell.forward_core(cell.project(X[t], P), state, P)
         if t in wanted:
             hs.append(state[0])

@@ -19,7 +19,7 @@ Thinning, so a long run stays a reasonable stream:
 """
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -129,22 +129,27 @@ def held_out(task: Task, size: int, seed: int) -> Iterator[tuple[np.ndarray, np.
         yield task.batch(min(EVAL_CHUNK, size - start), np.random.default_rng([seed, EVAL_STREAM, k]))
 
 
-def evaluate(task: Task, cell, P, size: int, seed: int) -> float:
+def evaluate(task: Task, cell, P, size: int, seed: int,
+             checkpoint: Callable[[], None] | None = None) -> float:
     """The task's metric on the held-out set, forward only and chunk by chunk (the memory is
-    that of one chunk and one step); NaN when the model's outputs are not finite."""
+    that of one chunk and one step); NaN when the model's outputs are not finite. `checkpoint`
+    as in `train`."""
     total = 0.0
     for X, targets in held_out(task, size, seed):
         Y = np.zeros((task.length, X.shape[1], task.output_size))
         steps = np.arange(task.length)[loss_step_index(task.loss_at, task.length)]
-        Y[steps] = forward_outputs(cell, P, X, task.loss_at)
+        Y[steps] = forward_outputs(cell, P, X, task.loss_at, checkpoint)
         if not np.isfinite(Y[steps]).all():
             return float("nan")
         total += task.score(Y, targets) * X.shape[1]
     return total / size
 
 
-def train(spec: TrainSpec) -> Iterator[TrainFrame]:
-    """The frames of a training run (see the module doc)."""
+def train(spec: TrainSpec, checkpoint: Callable[[], None] | None = None) -> Iterator[TrainFrame]:
+    """The frames of a training run (see the module doc). `checkpoint`, when given, is called
+    before every step and every few time steps inside one (`bptt.CHECKPOINT_STEPS`), so that
+    a training whose steps are long can be stopped within a fraction of one: it stops the
+    training by raising (the exception passes through)."""
     task = Task(spec.task, spec.seq_len)
     D, O, H, B = task.input_size, task.output_size, spec.hidden_size, spec.batch_size
     cells = [make_cell(m.cell, m.activation) for m in spec.models]
@@ -161,6 +166,8 @@ def train(spec: TrainSpec) -> Iterator[TrainFrame]:
     last_report = 0
     last_value = [float("nan")] * len(cells)
     for step in range(1, spec.steps + 1):
+        if checkpoint is not None:
+            checkpoint()
         X, targets = task.batch(B, data_rng)
         report = step % every == 0 or step == spec.steps
         frames: list[TrainFrame] = []
@@ -168,7 +175,7 @@ def train(spec: TrainSpec) -> Iterator[TrainFrame]:
             for i, (cell, P, opt) in enumerate(zip(cells, params, optimizers, strict=True)):
                 sw = Sweep(cell, P, X, targets, task.loss_at, loss_kind=task.loss,
                            loss_scale=task.loss_scale(B))
-                loss = sw.run()
+                loss = sw.run(checkpoint)
                 grads = sw.param_grads()
                 norm, clipped = clip_by_global_norm(grads, spec.clip)
                 if np.isfinite(norm):
@@ -180,7 +187,7 @@ def train(spec: TrainSpec) -> Iterator[TrainFrame]:
                     clipped_count[i] = 0
             if step % spec.eval_every == 0 or step == spec.steps:
                 for i, (cell, P) in enumerate(zip(cells, params, strict=True)):
-                    last_value[i] = evaluate(task, cell, P, spec.eval_size, spec.seed)
+                    last_value[i] = evaluate(task, cell, P, spec.eval_size, spec.seed, checkpoint)
                     frames.append(Evaluation(i, step, task.metric, last_value[i], task.metric_baseline))
         if report:
             last_report = step

@@ -8,10 +8,13 @@ from gradient_flow_lab.app.fields import INCLUDE
 from gradient_flow_lab.app.resolve import resolve_run
 from gradient_flow_lab.app.schemas import RunRequest, TrainRequest
 from gradient_flow_lab.app.settings import Settings
+from gradient_flow_lab.app.sweep_presets import PRESETS
+from gradient_flow_lab.app.sweeps import grid_path_names
 from gradient_flow_lab.core.activations import ACTIVATIONS
 from gradient_flow_lab.core.cells import CELLS
 from gradient_flow_lab.core.init import INIT_SCHEMES
 from gradient_flow_lab.core.inputs import INPUT_KINDS
+from gradient_flow_lab.core.sweep_points import RUN_METRICS, TRAIN_METRICS
 from gradient_flow_lab.core.tasks import TASKS, Task
 
 router = APIRouter(tags=["meta"])
@@ -41,5 +44,11 @@ async def meta(request: Request) -> dict:
         # that the defaults show even where an operator set tighter ones)
         "defaults": resolve_run(RunRequest(), Settings())[1],
         "train_defaults": TrainRequest().model_dump(),
-        "tasks": [{"name": name, "metric": Task(name, 50).metric} for name in TASKS],
+        # metric_baseline: the chance level of the held-out metric (adding: MSE 1/6, copy:
+        # accuracy 1/8, temporal order: 1/4); a train sweep's points carry theirs at their length
+        "tasks": [{"name": name, "metric": task.metric, "metric_baseline": task.metric_baseline}
+                  for name, task in ((name, Task(name, 50)) for name in TASKS)],
+        "sweeps": {"metrics": {"run": list(RUN_METRICS), "train": list(TRAIN_METRICS)},
+                   "paths": {kind: grid_path_names(kind) for kind in ("run", "train")},
+                   "presets": PRESETS},
     }
