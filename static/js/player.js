@@ -6,8 +6,13 @@
 // At "max" the position still advances at most MAX_STEPS_PER_FRAME per frame: the views'
 // sync work grows with the steps crossed (for a heatmap, H values a step), and one frame that
 // crosses a whole sweep of a long run would be one long task.
+//
+// When the system asks for less motion (prefers-reduced-motion: reduce), playing does not
+// animate: each frame jumps to the last step received, so a run shows its end state as soon as
+// it has arrived (and step, seek and the scrubber move as always).
 
 const MAX_STEPS_PER_FRAME = 200;
+const lessMotion = window.matchMedia?.("(prefers-reduced-motion: reduce)");
 
 export class Player {
   constructor(render) {
@@ -106,7 +111,7 @@ export class Player {
     const dt = Math.min(250, Math.max(0, now - this.last)); // a hidden tab does not jump ahead
     this.last = now;
     if (this.playing) {
-      const advance = this.speed === Infinity ? MAX_STEPS_PER_FRAME
+      const advance = lessMotion?.matches ? Infinity : this.speed === Infinity ? MAX_STEPS_PER_FRAME
         : Math.min(MAX_STEPS_PER_FRAME, (dt / 1000) * this.speed);
       this.target = Math.min(this.available, this.target + advance);
       if (this.target >= this.available && (this.available >= this.total || this.final)) this.playing = false;

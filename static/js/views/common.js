@@ -34,6 +34,7 @@
 // writes them again in the current language: it rebuilds the panels from the data they hold
 // (Plotly.react on the same divs), as a change of theme does, without touching the run.
 
+import { fmt } from "../format.js";
 import { axis as styledAxis } from "../plot-style.js";
 
 export const Plotly = window.Plotly;
@@ -144,4 +145,83 @@ export function relabelPlot(el, { traces = [], axes = {} }) {
   if (traces.length) Plotly.restyle(el, update, traces.map((_, i) => i));
   const layout = Object.fromEntries(Object.entries(axes).map(([name, text]) => [`${name}.title.text`, text]));
   if (Object.keys(layout).length) Plotly.relayout(el, layout);
+}
+
+// ------------------------------------------------------------------ the charts' numbers as a table
+// A screen reader cannot read a Plotly chart; the page's "Show as table" toggle (../a11y.js) shows
+// its plotted numbers instead, read here from the chart's public figure (gd.data, gd.layout), so
+// the table is what was drawn, whatever view drew it.
+
+const plain = (html) => {
+  const tpl = document.createElement("template");
+  tpl.innerHTML = String(html ?? "");
+  return tpl.content.textContent.trim();
+};
+
+const cell = (v) => (typeof v === "number" ? fmt(v, 4) : v === null || v === undefined ? "—" : plain(v));
+
+/** A trace that shows something (not hidden, not a legend-only entry) and has points. */
+const shown = (d) => d.visible !== false && d.visible !== "legendonly";
+
+/** The plotted numbers of a chart as {head: [column names], rows: [[cells]]}: for a heatmap, a
+ * row per x (time or step) and a column per y (unit); for lines, bars and markers, a row per x
+ * value and a column per trace. Non-finite values read "not finite", gaps "—". */
+export function plottedTable(gd) {
+  const data = (gd.data || []).filter(shown);
+  const xTitle = plain(gd.layout?.xaxis?.title?.text) || "x";
+  const heat = data.find((d) => d.type === "heatmap" && Array.isArray(d.z) && d.z.length);
+  if (heat) {
+    const ys = heat.y ? Array.from(heat.y) : heat.z.map((_, u) => u + 1);
+    const cols = heat.z[0].length;
+    const xs = heat.x ? Array.from(heat.x) : seq(cols, (k) => k + 1);
+    const yTitle = plain(gd.layout?.yaxis?.title?.text);
+    const head = [xTitle, ...ys.map((y) => (yTitle ? `${yTitle} ${cell(y)}` : cell(y)))];
+    return { head, rows: seq(cols, (k) => [cell(xs[k]), ...heat.z.map((row) => cell(row[k]))]) };
+  }
+  const lines = data.filter((d) => d.x && d.y && d.x.length && typeof d.y !== "string");
+  const index = new Map(); // x → row
+  const rows = [];
+  lines.forEach((d, j) => {
+    for (let k = 0; k < d.x.length; k++) {
+      const key = String(d.x[k]);
+      let row = index.get(key);
+      if (!row) {
+        row = [cell(d.x[k]), ...lines.map(() => "")];
+        index.set(key, row);
+        rows.push(row);
+      }
+      row[j + 1] = cell(d.y[k]);
+    }
+  });
+  return { head: [xTitle, ...lines.map((d, j) => plain(d.name) || String(j + 1))], rows };
+}
+
+/** A <table> of plottedTable(gd), with its caption. */
+export function tableElement({ head, rows }, caption) {
+  const table = document.createElement("table");
+  table.className = "plotted";
+  const cap = document.createElement("caption");
+  cap.textContent = caption;
+  const thead = document.createElement("thead");
+  const tr = document.createElement("tr");
+  for (const name of head) {
+    const th = document.createElement("th");
+    th.scope = "col";
+    th.textContent = name;
+    tr.append(th);
+  }
+  thead.append(tr);
+  const tbody = document.createElement("tbody");
+  for (const row of rows) {
+    const r = document.createElement("tr");
+    row.forEach((v, k) => {
+      const c = document.createElement(k === 0 ? "th" : "td");
+      if (k === 0) c.scope = "row";
+      c.textContent = v;
+      r.append(c);
+    });
+    tbody.append(r);
+  }
+  table.append(cap, thead, tbody);
+  return table;
 }

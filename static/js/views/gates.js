@@ -25,7 +25,9 @@ class GatePanel extends Panel {
     this.view = view;
     this.m = m;
     this.el.className = "chart chart-gates";
-    this.el.setAttribute("role", "img");
+    this.el.dataset.model = modelKey(m); // its card's sentence is its text alternative (a11y.js)
+    if (m.yours !== null && m.yours !== undefined) this.el.dataset.yours = String(m.yours);
+    this.el.setAttribute("role", "figure");
   }
 
   reset() {

@@ -35,7 +35,7 @@ class HeatRow extends Panel {
     this.labelText = document.createElement("span");
     label.append(sw, this.labelText);
     this.el.className = "chart heat-chart";
-    this.el.setAttribute("role", "img");
+    this.el.setAttribute("role", "figure");
     this.wrap.append(label, this.el);
     this.relabel();
   }

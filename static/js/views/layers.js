@@ -41,7 +41,7 @@ class DepthHeat extends Panel {
   constructor(view, el) {
     super(el);
     this.view = view;
-    this.el.setAttribute("role", "img");
+    this.el.setAttribute("role", "figure");
   }
 
   /** Each row's label: the unit ("layer 2/2 →") of a lone model, else the model and its unit in
@@ -149,7 +149,7 @@ class DepthLines extends Panel {
   constructor(view, el) {
     super(el);
     this.view = view;
-    this.el.setAttribute("role", "img");
+    this.el.setAttribute("role", "figure");
   }
 
   build() {

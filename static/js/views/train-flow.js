@@ -24,7 +24,7 @@ class FlowMapRow extends Panel {
     sw.className = "swatch";
     label.append(sw, model.label);
     this.el.className = "chart heat-chart";
-    this.el.setAttribute("role", "img");
+    this.el.setAttribute("role", "figure");
     this.wrap.append(label, this.el);
     this.label();
     this.x = [];
