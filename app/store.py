@@ -20,16 +20,20 @@ parse is logged and deleted (a resubmission computes it again), never served.
 """
 
 import hashlib
+import io
 import json
 import logging
 import sqlite3
 import threading
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 log = logging.getLogger("gradient_flow_lab")
+
+CHUNK = 1 << 20  # bytes of a kept file read or written at a time
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS weights (
@@ -152,17 +156,37 @@ class Store(ABC):
     def weights_file(self, id_: str) -> bytes | None:
         """The file's bytes, checked against its id, and its use time set; None when unknown or
         when the bytes fail the checksum (the row is then dropped)."""
+        out = io.BytesIO()
+        return out.getvalue() if self._read_weights(id_, out) else None
+
+    def copy_weights(self, id_: str, path: Path) -> bool:
+        """Write the file to `path` a chunk at a time, as `weights_file` checks and reads it —
+        never whole in memory; False when unknown or when the bytes fail the checksum."""
+        with open(path, "wb") as out:
+            return self._read_weights(id_, out)
+
+    def _read_weights(self, id_: str, out) -> bool:
+        digest = hashlib.sha256()
         with self.connect() as conn:
-            row = self._execute(conn, "SELECT data FROM weights WHERE id = %s", (id_,)).fetchone()
-            if row is not None:
-                self._execute(conn, "UPDATE weights SET used = %s WHERE id = %s", (time.time(), id_))
-        if row is None:
-            return None
-        data = bytes(row[0])
-        if file_id(data) != id_:
+            row = self._execute(conn, "SELECT size FROM weights WHERE id = %s", (id_,)).fetchone()
+            if row is None:
+                return False
+            self._execute(conn, "UPDATE weights SET used = %s WHERE id = %s", (time.time(), id_))
+            for chunk in self._chunks(conn, id_, int(row[0])):
+                digest.update(chunk)
+                out.write(chunk)
+        if "sha256:" + digest.hexdigest() != id_:
             self._drop(id_, "its bytes fail their checksum")
-            return None
-        return data
+            return False
+        return True
+
+    def _chunks(self, conn, id_: str, size: int) -> Iterator[bytes]:
+        """A kept file's bytes, CHUNK at a time (a longer or shorter blob than `size` fails
+        its checksum either way)."""
+        for start in range(0, size, CHUNK):
+            (chunk,) = self._execute(conn, "SELECT substring(data FROM %s FOR %s) FROM weights WHERE id = %s",
+                                     (start + 1, CHUNK, id_)).fetchone()
+            yield bytes(chunk)
 
     def weights_bytes(self) -> int:
         with self.connect() as conn:
@@ -330,8 +354,15 @@ class SQLiteStore(Store):
         cursor = conn.execute("INSERT INTO weights (id, size, description, data, used) "
                               "VALUES (?, ?, ?, zeroblob(?), ?)", (id_, size, text, size, now))
         with open(data, "rb") as f, conn.blobopen("weights", "data", cursor.lastrowid) as blob:
-            while chunk := f.read(1 << 20):
+            while chunk := f.read(CHUNK):
                 blob.write(chunk)
+
+    def _chunks(self, conn, id_, size):
+        """Read through SQLite's incremental blob I/O: a chunk's pages, not the whole blob."""
+        (rowid,) = conn.execute("SELECT rowid FROM weights WHERE id = ?", (id_,)).fetchone()
+        with conn.blobopen("weights", "data", rowid, readonly=True) as blob:
+            while chunk := blob.read(CHUNK):
+                yield chunk
 
     @contextmanager
     def connect(self):

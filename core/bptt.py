@@ -145,7 +145,7 @@ class Sweep:
         H = P[cell.h_weight].shape[0]
         self.loss_steps = np.arange(T)[loss_step_index(loss_at, T)]  # 0-based indices of S
         self.cell, self.P, self.X, self.targets, self.loss_at = cell, P, X, targets, loss_at
-        self.P_steps = cell.with_transposes(P)  # what the steps read
+        self.P_steps = cell.with_transposes(P, B)  # what the steps read
         self.loss_kind, self.loss_scale = loss_kind, loss_scale
         self.T, self.B, self.H = T, B, H
         self.AX_block = np.empty((0, B, cell.gates * H))  # x_t W_x + b_x for one block of steps
@@ -169,7 +169,9 @@ class Sweep:
         spare = np.empty_like(self.dAX_block)
         self.spare_blocks = ((spare, np.empty_like(spare) if self.dAH_block is not self.dAX_block else spare)
                              if overlap else None)
-        self.grads = {name: np.zeros_like(p) for name, p in P.items()}
+        # np.zeros, not zeros_like: calloc's pages, touched only when the backward sweep adds to
+        # them, so the forward sweep of a large network does not hold its gradients' size too
+        self.grads = {name: np.zeros(p.shape) for name, p in P.items()}
         self.grad_norm = np.zeros(T + 1)  # ‖∂L/∂h_t‖_F; index t
         # ‖∂L/∂c_t‖_F (the LSTM's total cell-state gradient; index t), when asked for
         self.cell_grad_norm = np.zeros(T + 1) if cell_grads and cell.has_cell_state else None

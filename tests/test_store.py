@@ -92,3 +92,17 @@ def test_uploads_through_the_api_on_either_database(settings_for):
     assert info["cell"] == "lstm" and info["hidden_size"] == 2
     other = TestClient(create_app(settings_for()))  # a second server on the same store
     assert other.get(f"/api/weights/{info['id']}").json() == info
+
+
+def test_a_file_is_copied_out_a_chunk_at_a_time_checked_like_a_read(settings_for, tmp_path, caplog):
+    store = Store.open(settings_for())
+    data = blob(3 * (1 << 20) + 17)  # more than one chunk, the last one short
+    id_ = file_id(data)
+    store.put_weights(id_, data, {})
+    assert store.copy_weights(id_, tmp_path / "out") and (tmp_path / "out").read_bytes() == data
+    assert not store.copy_weights(file_id(b"other"), tmp_path / "none")
+    with store.connect() as conn:  # one byte longer: the checksum fails
+        store._execute(conn, "UPDATE weights SET data = %s WHERE id = %s", (data + b"!", id_))
+    assert not store.copy_weights(id_, tmp_path / "bad")
+    assert "fail their checksum" in caplog.text
+    assert store.weights_file(id_) is None  # dropped

@@ -18,6 +18,7 @@ from safetensors.numpy import save as save_safetensors
 
 from gradient_flow_lab.app.main import create_app
 from gradient_flow_lab.app.settings import Settings
+from gradient_flow_lab.app.weights import load_network
 
 TORCH_MODULES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
@@ -94,6 +95,12 @@ def test_torch_files_of_every_cell(client, torch, cell, bidirectional):
     assert client.get(f"/api/weights/{info['id']}").json() == info
 
 
+def stored_network(client, id_: str):
+    """The network of an uploaded file as a run reads it: from the store, parsed again."""
+    state = client.app.state
+    return load_network(id_, state.store(), state.networks, 1 << 30)
+
+
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
 def test_float_widths_and_the_same_file_gives_the_same_id(client, dtype):
     arrays = {k: v.astype(dtype) for k, v in state_dict().items()}
@@ -103,7 +110,7 @@ def test_float_widths_and_the_same_file_gives_the_same_id(client, dtype):
     import hashlib
 
     assert first["id"] == "sha256:" + hashlib.sha256(data).hexdigest()
-    network = client.app.state.networks.get(first["id"])
+    network = stored_network(client, first["id"])
     for name, value in arrays.items():  # read in float64, value for value
         part = network.head if name.startswith("fc.") else network.rnn
         key = name.split(".", 1)[1]
@@ -116,7 +123,7 @@ def test_bfloat16_is_read_as_the_upper_half_of_a_float32(client, torch):
     sd = {k: torch.from_numpy(v) for k, v in state_dict(O=0).items()}
     r = upload(client, save({k: v.to(torch.bfloat16) for k, v in sd.items()}))
     assert r.status_code == 201, r.text
-    network = client.app.state.networks.get(r.json()["id"])
+    network = stored_network(client, r.json()["id"])
     for name, value in sd.items():
         want = value.to(torch.bfloat16).to(torch.float64).numpy()
         np.testing.assert_array_equal(network.rnn[name.removeprefix("rnn.")], want)

@@ -49,8 +49,11 @@ def upload_weights(
         del arrays
         _check_limits(network, settings)
         description = {"id": id_, "format": fmt, **network.description}
+        # Not cached here: the first run reads the network again from the store. Its float64
+        # parameters (twice a float32 file) and the store's write of the file are then never
+        # held at once, and the upload's peak memory stays near twice the file's size.
+        del network
         request.app.state.store().put_weights(id_, path, description)
-    request.app.state.networks.put(id_, network)
     return JSONResponse(description, status_code=201)
 
 
