@@ -134,7 +134,8 @@ def test_the_swatches_are_the_palettes_colours(scheme):
 @pytest.mark.parametrize("vision", sorted(CVD))
 def test_model_colours_stay_apart_under_colour_vision_deficiencies(scheme, vision):
     models = PALETTE["models"][scheme]
-    distances = {f"{a}/{b}": delta_e(models[a], models[b], vision) for a, b in itertools.combinations(models, 2)}
+    pairs = itertools.combinations(models, 2)
+    distances = {f"{a}/{b}": delta_e(models[a], models[b], vision) for a, b in pairs}
     close = {pair: round(d, 1) for pair, d in distances.items() if d < MIN_DELTA_E}
     assert close == {}, f"{scheme}, {vision}: model lines closer than ΔE {MIN_DELTA_E}: {close}"
 
