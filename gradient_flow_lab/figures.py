@@ -129,7 +129,7 @@ def base_layout(th: Theme, title: str, **extra) -> dict:
         "paper_bgcolor": th.surface,
         "plot_bgcolor": th.surface,
         "font": {"family": th.font, "size": 12, "color": th.text},
-        "margin": {"l": 70, "r": 24, "t": 78, "b": 50},
+        "margin": {"l": 70, "r": 24, "t": 56, "b": 50},
         "title": {
             "text": title,
             "x": 0,
@@ -140,12 +140,15 @@ def base_layout(th: Theme, title: str, **extra) -> dict:
             "font": {"size": 15, "color": th.text},
         },
         "hoverlabel": {"bgcolor": th.hover_bg, "bordercolor": th.axis, "font": {"color": th.text}},
+        # at the foot of the figure, however many lines it takes on a narrow screen (the margin
+        # grows to hold it), so that it never runs into the title
         "legend": {
             "orientation": "h",
             "x": 0,
-            "y": 1.02,
+            "y": 0,
             "xanchor": "left",
             "yanchor": "bottom",
+            "yref": "container",
             "bgcolor": "rgba(0,0,0,0)",
             "font": {"color": th.text, "size": 12},
         },
@@ -750,16 +753,6 @@ def layers(run, w: Words, th: Theme) -> go.Figure:
             th,
             w("explore.depth"),
             height=140 + 28 * len(rows) + 320,
-            legend={
-                "orientation": "h",
-                "x": 0,
-                "y": -0.12,
-                "xanchor": "left",
-                "yanchor": "top",
-                "bgcolor": "rgba(0,0,0,0)",
-                "font": {"color": th.text, "size": 11},
-            },
-            margin={"l": 70, "r": 24, "t": 60, "b": 90},
         )
     )
     fig.update_yaxes(
