@@ -125,7 +125,7 @@ async function start() {
   const narrow = window.matchMedia("(max-width: 760px)").matches;
   if (narrow && !values.weights.length) $("#network").open = false;
   let ran = true;
-  if (named.has("explore") && values.tab !== "train") {
+  if (named.has("explore") && values.tab === "explore") {
     if (narrow) {
       $("#settings").open = false;
       $("#network").open = false;

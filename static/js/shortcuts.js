@@ -36,7 +36,7 @@ export function bindShortcuts({ runs, player }) {
 
   document.addEventListener("keydown", (e) => {
     if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || help.open) return;
-    if (activeTab() === "train") return; // the explorer is hidden
+    if (activeTab() !== "explore") return; // the explorer is hidden
     const { target } = e;
     // a focused control keeps its own keys: typing, toggling, choosing, Enter submits the form
     if (target instanceof HTMLElement && (target.isContentEditable ||

@@ -18,7 +18,7 @@
 //   ids       uploaded networks: "sha256:<64 hex>", or "sha256:<64 hex>:relu" for an RNN run with
 //             relu (PyTorch keeps the nonlinearity outside the file; tanh otherwise), comma-separated;
 //             a group of checkboxes the "Your network" panel (networks.js) makes, one per file
-// Tabs: "explore" and "train" have controls; "page" keys are the page's own (the tab shown, the
+// Tabs: "explore", "train" and "sweep" have controls; "page" keys are the page's own (the tab shown, the
 // open lesson and its variant, the language), kept in the URL without a control here.
 // `body` is the key's place in its tab's request (a dotted path), `to(value, values)` its
 // conversion when that is not its type's, `when` whether it is sent. What a URL cannot carry —
@@ -80,7 +80,7 @@ function outputSize(text, values) {
 }
 
 export const PROPS = [
-  { tab: "page", name: "tab", type: "choice", choices: ["explore", "train"], default: "explore" },
+  { tab: "page", name: "tab", type: "choice", choices: ["explore", "train", "sweep"], default: "explore" },
 
   { tab: "explore", name: "models", type: "list", choices: MODEL_KEYS, default: ["rnn-sigmoid", "rnn-tanh", "lstm"],
     control: 'input[name="models"]', body: "models", to: models, empty: "weights" },
@@ -134,6 +134,21 @@ export const PROPS = [
   { tab: "train", name: "train_eval_size", type: "number", default: "1000", control: "#train_eval_size", body: "eval_size" },
   { tab: "train", name: "train_seed", type: "seed", default: "0", control: "#train_seed", body: "seed" },
 
+  // the Sweep tab (sweep-controls.js): a preset or your own axes, models and seeds; the metric shown
+  { tab: "sweep", name: "sweep_preset", type: "text", default: "custom", control: "#sweep_preset" },
+  { tab: "sweep", name: "sweep_kind", type: "choice", choices: ["run", "train"], default: "run",
+    control: 'input[name="sweep_kind"]' },
+  { tab: "sweep", name: "sweep_x", type: "text", default: "init.sigma_max", control: "#sweep_x" },
+  { tab: "sweep", name: "sweep_x_values", type: "text", default: "0.5:2:7", control: "#sweep_x_values" },
+  { tab: "sweep", name: "sweep_y", type: "text", default: "", control: "#sweep_y" },
+  { tab: "sweep", name: "sweep_y_values", type: "text", default: "", control: "#sweep_y_values" },
+  { tab: "sweep", name: "sweep_models", type: "list", choices: MODEL_KEYS, default: ["rnn-sigmoid", "rnn-tanh", "rnn-relu"],
+    control: 'input[name="sweep_models"]' },
+  { tab: "sweep", name: "sweep_seeds", type: "text", default: "0-2", control: "#sweep_seeds" },
+  { tab: "sweep", name: "sweep_metric", type: "text", default: "", control: "#sweep_metric" },
+  // a stored sweep (POST /api/sweeps' id): reopened at once
+  { tab: "page", name: "sweep", type: "text", default: "" },
+
   { tab: "page", name: "lesson", type: "text", default: "" },
   { tab: "page", name: "variant", type: "text", default: "main" },
   { tab: "page", name: "lang", type: "text", default: "" },
@@ -147,6 +162,7 @@ const PROBLEMS = {
   explore: { model: "explore.url.unknown_model", none: "explore.url.no_model", choice: "explore.url.bad_choice",
     weights: "explore.url.bad_weights" },
   train: { model: "train.url.model", choice: "train.url.choice" },
+  sweep: { model: "sweep.url.model", none: "sweep.url.no_model", choice: "sweep.url.choice" },
 };
 
 /** The defaults of `tab`'s keys (of every key without a tab). */
@@ -168,7 +184,7 @@ export function parseUrl(search) {
   const params = new URLSearchParams(search);
   const values = defaults();
   const named = new Set();
-  const problems = { explore: [], train: [] };
+  const problems = { explore: [], train: [], sweep: [] };
   for (const prop of PROPS) {
     if (!params.has(prop.name)) continue;
     named.add(prop.tab);

@@ -101,7 +101,8 @@ const HTTP_MESSAGES = {
   503: (v) => (v.retry ? t("explore.api.503.retry", v) : t("explore.api.503", v)),
 };
 
-async function errorFromResponse(res) {
+/** A non-2xx answer as an ApiError: its `detail` in the words of its status. */
+export async function errorFromResponse(res) {
   let detail = null;
   let errors = [];
   try {

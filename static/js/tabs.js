@@ -1,15 +1,16 @@
-// The page's two tabs, Explore and Train: which one is shown (<html data-tab>, the URL's `tab`),
+// The page's three tabs, Explore, Train and Sweep: which one is shown (<html data-tab>, the URL's `tab`),
 // the clicks and arrow keys between them, and the parts of the page that follow the switch.
 
 import { updateUrl } from "./state.js";
 
 const root = document.documentElement;
-const tabs = [document.getElementById("tab-explore"), document.getElementById("tab-train")];
+const NAMES = ["explore", "train", "sweep"];
+const tabs = NAMES.map((name) => document.getElementById(`tab-${name}`));
 const listeners = [];
 
-/** "explore" or "train". */
+/** "explore", "train" or "sweep". */
 export function activeTab() {
-  return root.dataset.tab === "train" ? "train" : "explore";
+  return NAMES.includes(root.dataset.tab) ? root.dataset.tab : "explore";
 }
 
 /** Call `callback(name)` after every switch of tab. */
@@ -26,7 +27,7 @@ export function selectTab(name, { focus = false } = {}) {
     document.getElementById(tab.getAttribute("aria-controls")).hidden = !on;
     if (on && focus) tab.focus();
   }
-  updateUrl({ tab: name === "train" ? "train" : null });
+  updateUrl({ tab: name === "explore" ? null : name });
   for (const callback of listeners) callback(name);
   // charts drawn while their tab was hidden take their size now
   window.dispatchEvent(new Event("resize"));
@@ -34,7 +35,7 @@ export function selectTab(name, { focus = false } = {}) {
 
 /** Show the tab the URL names, and wire the tabs. */
 export function startTabs(name) {
-  if (name === "train") selectTab("train");
+  if (name === "train" || name === "sweep") selectTab(name);
   else root.dataset.tab = "explore";
   for (const tab of tabs) {
     tab.addEventListener("click", () => selectTab(tab.id.replace("tab-", "")));
