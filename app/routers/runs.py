@@ -30,19 +30,22 @@ router = APIRouter(prefix="/api", tags=["runs"])
         "RunResult; with `seeds`, SeedsResult: the quantiles of ‖∂L/∂h_t‖ over the seeds")}, **ERROR_DOCS},
     dependencies=[RUN_SLOT],
 )
-def post_run(request: Request, resolved: ResolvedRun):
+async def post_run(request: Request, resolved: ResolvedRun):
     """One complete run: forward over t = 1..T, then BPTT over t = T..1, for every model. With
     `seeds`, the run at each seed in turn, answered in quantiles over them (SeedsResult)."""
     seeds = resolved.config.get("seeds")
-    try:
+
+    def answer() -> JSONResponse:  # computed and serialised in its turn on the compute threads
         if seeds:
             frames = bounded_run(request, resolved.spec, seeds)
             return JSONResponse(seeds_result(collect_seeds(frames, tuple(seeds)), resolved.config))
-        result = collect(bounded_run(request, resolved.spec))
+        return JSONResponse(run_result(collect(bounded_run(request, resolved.spec)), resolved.config))
+
+    try:
+        return await request.app.state.compute_threads.run(answer)
     except Stopped as e:
         retry = str(request.app.state.settings.retry_after_seconds)
         raise HTTPException(503, detail=str(e), headers={"Retry-After": retry}) from None
-    return JSONResponse(run_result(result, resolved.config))
 
 
 def bounded_run(request: Request, spec: RunSpec, seeds: list[int] | None = None):
