@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         draining.set()
         app.state.compute_threads.shutdown()
+        app.state.train_threads.shutdown()
         app.state.sweeps.close()  # its sweeps fail (a restart resumes them); its cluster stops
 
     app = FastAPI(
@@ -86,6 +87,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.train_limiter = RunLimiter(settings.max_concurrent_trainings, settings.retry_after_seconds,
                                          **line, what="trainings", limit_name="max_concurrent_trainings")
     app.state.compute_threads = ComputeThreads(settings.compute_threads)
+    # the trainings' own threads (each holds a slot of train_limiter): a trip there can be told
+    # that its client has gone, so a long training step stops within a fraction of itself
+    app.state.train_threads = ComputeThreads(max(settings.max_concurrent_trainings, 1))
     app.state.store = lazy(lambda: Store.open(settings))  # opened on first use
     app.state.networks = NetworkCache(NETWORK_CACHE_BYTES)
     app.state.sweeps = SweepEngine(settings, app.state.store)  # its Dask cluster on first use

@@ -49,15 +49,35 @@ class Stopped(Exception):
     """A computation ended early on purpose; the message is for the client."""
 
 
+class Checkpoint:
+    """A computation's checkpoint, called between its frames and, for a training, inside its
+    long steps (core.train.train's `checkpoint`): raises Stopped once its client has gone
+    (`gone`, set by `sse_chunks`), the server starts draining, or `seconds` have passed."""
+
+    def __init__(self, seconds: float, limit_name: str, draining: threading.Event):
+        self.deadline = time.monotonic() + seconds
+        self.seconds, self.limit_name, self.draining = seconds, limit_name, draining
+        self.gone = threading.Event()
+
+    def __call__(self) -> None:
+        if self.gone.is_set():
+            raise Stopped("the client has gone")
+        if self.draining.is_set():
+            raise Stopped("the server is shutting down; retry in a moment")
+        if time.monotonic() > self.deadline:
+            raise Stopped(f"stopped after {self.seconds:g} s, the time limit ({self.limit_name})")
+
+
 def bounded(frames: Iterable, seconds: float, limit_name: str, draining: threading.Event) -> Iterator:
     """`frames`, but raise Stopped once `seconds` have passed or the server starts draining."""
-    deadline = time.monotonic() + seconds
+    return checked(frames, Checkpoint(seconds, limit_name, draining))
+
+
+def checked(frames: Iterable, checkpoint: Checkpoint) -> Iterator:
+    """`frames`, with `checkpoint` called after each (it raises Stopped to end them)."""
     for frame in frames:
         yield frame
-        if draining.is_set():
-            raise Stopped("the server is shutting down; retry in a moment")
-        if time.monotonic() > deadline:
-            raise Stopped(f"stopped after {seconds:g} s, the time limit ({limit_name})")
+        checkpoint()
 
 
 def _pull(events: Iterator[bytes], seconds: float, on_error: Callable[[str], bytes]):
@@ -96,10 +116,12 @@ class ComputeThreads:
     def __init__(self, n: int):
         self.executor = ThreadPoolExecutor(n, thread_name_prefix="gfl-compute") if n > 0 else None
 
-    async def run(self, fn: Callable, *args):
+    async def run(self, fn: Callable, *args, on_cancel: Callable[[], None] | None = None):
         """fn(*args) on these threads. A caller cancelled while the call waits for its turn
-        drops it; one cancelled while it runs waits for its end (so that a generator it
-        advances is never closed under it), as the shared pool's callers do."""
+        drops it; one cancelled while it runs calls `on_cancel` (which should make fn return
+        soon: a Checkpoint's `gone.set`) and waits for its end, so that a generator it
+        advances is never closed under it, as the shared pool's callers do (who cannot be
+        cancelled before its end)."""
         if self.executor is None:
             return await run_in_threadpool(fn, *args)
         job = self.executor.submit(fn, *args)
@@ -107,6 +129,8 @@ class ComputeThreads:
             return await asyncio.wrap_future(job)
         except BaseException:
             if not job.cancel():
+                if on_cancel is not None:
+                    on_cancel()
                 with anyio.CancelScope(shield=True):
                     await asyncio.wait([asyncio.wrap_future(job)])
             raise
@@ -118,13 +142,22 @@ class ComputeThreads:
 
 async def sse_chunks(
     events: Iterator[bytes], encode: Callable[[str, dict], bytes], ticket: Ticket, *, done: bool = False,
-    threads: ComputeThreads | None = None,
+    threads: ComputeThreads | None = None, checkpoint: Checkpoint | None = None,
 ) -> AsyncIterator[bytes]:
     """The stream of `events`, computed while `ticket` holds a slot (on `threads`, or the shared
     pool): `queued` events while it waits in line, then chunks of `events` and a `done` event if
     `done` — or an `error` event instead of the rest if the wait runs out (with `retry_after`)
-    or the computation fails."""
-    trip = threads.run if threads is not None else run_in_threadpool
+    or the computation fails. A client that disconnects while a chunk computes on `threads`
+    sets `checkpoint.gone`: a computation that calls its checkpoint inside long steps (a
+    training) stops there and gives its slot back, instead of at the end of the step in
+    progress. (On the shared pool a trip cannot be told: it ends with its chunk.)"""
+    on_cancel = checkpoint.gone.set if checkpoint is not None else None
+
+    async def trip(*args):
+        if threads is None:
+            return await run_in_threadpool(*args)
+        return await threads.run(*args, on_cancel=on_cancel)
+
     try:
         deadline, shown = ticket.deadline(), 0
         while ticket.state == Ticket.WAITING:

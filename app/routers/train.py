@@ -6,7 +6,7 @@ from fastapi.sse import EventSourceResponse
 from gradient_flow_lab.app.dependencies import ResolvedTrain, TrainPlace
 from gradient_flow_lab.app.errors import STREAM_ERROR_DOCS
 from gradient_flow_lab.app.serialize import EventEncoder, EventStream, encode_train, sse_doc
-from gradient_flow_lab.app.streaming import bounded, sse_chunks
+from gradient_flow_lab.app.streaming import Checkpoint, checked, sse_chunks
 from gradient_flow_lab.core.train import train
 
 router = APIRouter(prefix="/api", tags=["train"])
@@ -20,10 +20,14 @@ SSE_DOC = sse_doc(
 
 @router.post("/train/stream", responses={**SSE_DOC, **STREAM_ERROR_DOCS}, response_class=EventStream)
 async def stream_train(request: Request, resolved: ResolvedTrain, ticket: TrainPlace):
-    """Train every model on the same batches; a client that disconnects stops the training, or
-    leaves the line at once while it waits for a slot (`queued` events)."""
+    """Train every model on the same batches; a client that disconnects stops the training
+    within a few time steps, or leaves the line at once while it waits for a slot (`queued`
+    events)."""
     encoder = EventEncoder()
-    settings = request.app.state.settings
-    frames = bounded(train(resolved.spec), settings.train_seconds_max, "train_seconds_max",
-                     request.app.state.draining)
-    return EventSourceResponse(sse_chunks(encode_train(frames, resolved.config, encoder), encoder, ticket))
+    state = request.app.state
+    # called between frames and every few time steps inside a step: a long step stops within a
+    # fraction of a second when the client goes, the time limit passes or the server drains
+    check = Checkpoint(state.settings.train_seconds_max, "train_seconds_max", state.draining)
+    frames = checked(train(resolved.spec, check), check)
+    return EventSourceResponse(sse_chunks(encode_train(frames, resolved.config, encoder), encoder, ticket,
+                                          threads=state.train_threads, checkpoint=check))
