@@ -4,7 +4,6 @@ Every problem found here becomes a 422 whose message names the field and the lim
 """
 
 import numpy as np
-from fastapi.exceptions import RequestValidationError
 
 from gradient_flow_lab.app.fields import FIELDS, PARAMS
 from gradient_flow_lab.app.schemas import ModelConfig, RunRequest, TrainRequest
@@ -15,7 +14,11 @@ from gradient_flow_lab.core.run import ModelSpec, RunSpec, memory_bytes, work_un
 from gradient_flow_lab.core.train import TrainSpec, train_memory_bytes, train_work_units
 
 
-def invalid(errors: list[tuple[tuple, str]]) -> RequestValidationError:
+def invalid(errors: list[tuple[tuple, str]]):
+    """FastAPI's RequestValidationError (imported here only, so that resolving a request in the
+    Python package loads no web framework until a request is refused)."""
+    from fastapi.exceptions import RequestValidationError
+
     return RequestValidationError(
         [{"loc": ("body", *loc), "msg": msg, "type": "value_error"} for loc, msg in errors]
     )

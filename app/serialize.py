@@ -3,14 +3,16 @@
 orjson writes numpy arrays natively (about 20× faster than `json` on large float arrays)
 and writes NaN and ±Infinity as `null`, which is what the contract asks for. Floats are
 written in their shortest round-trip form: nothing is rounded.
+
+No web framework here (the Python package serialises runs without one): the response classes
+are in app/responses.py, and `JSONResponse` and `EventStream` are still importable from this
+module for the routers, loaded from there on first use.
 """
 
 from collections.abc import Iterator
 
 import numpy as np
 import orjson
-from fastapi.responses import JSONResponse as FastAPIJSONResponse
-from fastapi.responses import Response
 
 from gradient_flow_lab.app.fields import BACKWARD, FIELDS, FORWARD, PARAMS, SERIES
 from gradient_flow_lab.core.run import (
@@ -40,19 +42,13 @@ def dumps(obj) -> bytes:
     return orjson.dumps(obj, default=_default, option=OPTIONS)
 
 
-class JSONResponse(FastAPIJSONResponse):
-    """application/json written by orjson: numpy arrays natively, non-finite floats as null.
-    (A JSONResponse subclass, so that OpenAPI documents the answers as JSON.)"""
+def __getattr__(name: str):
+    """JSONResponse and EventStream, from app/responses.py (which imports FastAPI)."""
+    if name in ("JSONResponse", "EventStream"):
+        from gradient_flow_lab.app import responses
 
-    def render(self, content) -> bytes:
-        return dumps(content)
-
-
-class EventStream(Response):
-    """For the OpenAPI schema only: the stream routes return FastAPI's EventSourceResponse; naming
-    it as their response class would switch FastAPI to its generator-based SSE mode."""
-
-    media_type = "text/event-stream"
+        return getattr(responses, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # One Server-Sent Event as a client's parser sees it (OpenAPI 3.2 §4.14.4, FastAPI's schema)

@@ -310,11 +310,10 @@ class Training:
 
 def resolve(kind: str, fields: Mapping, networks=None):
     """(the core's spec, the config) of a request's `fields`, validated and limited as the
-    server does; ApiError(422) naming the field and the limit otherwise."""
-    from fastapi.exceptions import RequestValidationError
+    server does; ApiError(422) naming the field and the limit otherwise. Loads pydantic and the
+    server's checks, not its web framework (FastAPI comes in with a refusal only)."""
     from pydantic import ValidationError
 
-    from gradient_flow_lab.app.errors import clean, describe
     from gradient_flow_lab.app.resolve import resolve_run, resolve_train
     from gradient_flow_lab.app.schemas import RunRequest, TrainRequest
     from gradient_flow_lab.app.settings import Settings
@@ -326,10 +325,19 @@ def resolve(kind: str, fields: Mapping, networks=None):
             )
         return resolve_train(TrainRequest.model_validate(_plain(fields)), Settings.from_env())
     except ValidationError as e:  # located in the body, as the server's answer locates them
-        errors = [{**err, "loc": ("body", *err["loc"])} for err in e.errors()]
-        raise ApiError(422, describe(errors), clean(errors)) from None
-    except RequestValidationError as e:
-        raise ApiError(422, describe(e.errors()), clean(e.errors())) from None
+        raise _invalid([{**err, "loc": ("body", *err["loc"])} for err in e.errors()]) from None
+    except Exception as e:
+        from fastapi.exceptions import RequestValidationError  # loaded: app.resolve raised one
+
+        if not isinstance(e, RequestValidationError):
+            raise
+        raise _invalid(e.errors()) from None
+
+
+def _invalid(errors: list[dict]) -> ApiError:
+    from gradient_flow_lab.app.errors import clean, describe
+
+    return ApiError(422, describe(errors), clean(errors))
 
 
 def run_spec(spec, config: dict) -> Run:

@@ -37,6 +37,15 @@ def test_a_cold_import_loads_no_web_framework_nor_torch():
     assert {"run", "train", "from_torch", "Client", "ApiError", "Run", "Training"} <= set(eval(names))
 
 
+def test_a_run_in_this_process_loads_no_web_framework():
+    code = (
+        "import sys, gradient_flow_lab as gfl; gfl.run(seq_len=3); "
+        "print([m for m in ('fastapi', 'starlette', 'uvicorn', 'torch') if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
 def test_every_public_name_resolves_and_an_unknown_one_is_an_attribute_error():
     for name in gfl.__all__:
         assert getattr(gfl, name) is not None, name
