@@ -329,7 +329,8 @@ class SweepEngine:
 
     def _stop(self, job: Job) -> None:
         """Stop a job's points: those waiting are dropped, those computing stop at their next
-        checkpoint (the cancel event)."""
+        checkpoint (the cancel event, which stays set: a point looks at it only every
+        CANCEL_LOOK_SECONDS, and its name is the job's own)."""
         job.cancelled.set()
         client = self._client
         if client is None:
@@ -383,24 +384,12 @@ class SweepEngine:
                 store.set_sweep_status(plan.id, final, detail,
                                        only_if=UNFINISHED if final != "cancelled" else None)
                 self.jobs.pop(plan.id, None)
-            self._forget(job)
             self.notify(plan.id)
 
     def _keep(self, plan: Plan, point: Point, outcome: dict) -> None:
         record, failed = point_record(plan, point, outcome)
         self.store().put_sweep_point(plan.id, point.index, orjson.dumps(record), failed)
         self.notify(plan.id)
-
-    def _forget(self, job: Job) -> None:
-        """The job's cancel event goes from the scheduler."""
-        client = self._client
-        if client is not None and job.cancelled.is_set():
-            try:
-                from distributed import Event
-
-                Event(job.cancel_name, client=client).clear()
-            except Exception:
-                log.debug("sweep %s: clearing its cancel event failed", job.plan.id, exc_info=True)
 
     # --- the heartbeat -------------------------------------------------------------------
     def _ensure_heartbeat(self) -> None:
