@@ -42,7 +42,7 @@ def test_the_notebook_runs_without_an_error(live_server, torch, monkeypatch):
 
     cells = [c for c in nb.cells if c.cell_type == "code"]
     training = next(c for c in cells if "gfl.train(" in c.source)
-    assert "<progress" in text(training) and "200/200" in text(training)
+    assert "<progress" in text(training) and "120/120" in text(training)
     figures = [
         c for c in cells if any("application/vnd.plotly.v1+json" in o.get("data", {}) for o in c.outputs)
     ]

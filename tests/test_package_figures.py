@@ -262,28 +262,38 @@ def test_the_page_theme_is_the_python_theme(context, live_server):
 
 @pytest.mark.browser
 def test_screenshots_of_the_figures(context, run, exploding, vanishing, training, artifacts, tmp_path):
-    """Each figure rendered by plotly.js in Chromium, in English and Korean, light and dark."""
-    shots = {
-        "flow-vanishing-en-light": (vanishing.figure("gradient_flow"), 1280, 800),
-        "flow-exploding-ko-dark": (exploding.figure("gradient_flow", lang="ko", theme="dark"), 1280, 800),
-        "gates-ko-light": (run.figure("gates", lang="ko"), 1280, 800),
-        "training-loss-ko-dark": (training.figure("loss", lang="ko", theme="dark"), 390, 844),
-    }
+    """Each figure rendered by plotly.js (the plotly package's own copy) in Chromium, in English and
+    Korean, light and dark, at a desktop's width and a phone's: one page per width."""
     from plotly.offline import get_plotlyjs
 
-    (tmp_path / "plotly.min.js").write_text(get_plotlyjs(), encoding="utf-8")  # the package's own copy
-    for name, (fig, width, height) in shots.items():
-        path = tmp_path / f"{name}.html"
+    screens = {
+        (1280, 800): {
+            "flow-vanishing-en-light": vanishing.figure("gradient_flow"),
+            "flow-exploding-ko-dark": exploding.figure("gradient_flow", lang="ko", theme="dark"),
+            "gates-ko-light": run.figure("gates", lang="ko"),
+        },
+        (390, 844): {"training-loss-ko-dark": training.figure("loss", lang="ko", theme="dark")},
+    }
+    (tmp_path / "plotly.min.js").write_text(get_plotlyjs(), encoding="utf-8")
+    for (width, height), figures in screens.items():
+        html = {
+            name: fig.to_html(include_plotlyjs=False, full_html=False, config={"responsive": True})
+            for name, fig in figures.items()
+        }
+        divs = "".join(f'<div id="{name}">{h}</div>' for name, h in html.items())
+        path = tmp_path / f"figures-{width}.html"
         path.write_text(
-            fig.to_html(include_plotlyjs=True, full_html=True, config={"responsive": True}), encoding="utf-8"
+            f'<!doctype html><meta charset="utf-8"><script src="plotly.min.js"></script>'
+            f'<body style="margin:0">{divs}</body>',
+            encoding="utf-8",
         )
         page = context.new_page()
         page.set_viewport_size({"width": width, "height": height})
         errors = []
         page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
         page.goto(path.as_uri())
-        page.wait_for_selector(".main-svg")
-        page.screenshot(path=str(artifacts / f"package-{name}.png"), full_page=True)
-        assert page.evaluate("document.querySelectorAll('.main-svg').length") > 0
+        page.wait_for_function(f"document.querySelectorAll('.main-svg').length >= {2 * len(figures)}")
+        for name in figures:
+            page.locator(f"#{name}").screenshot(path=str(artifacts / f"package-{name}.png"))
         page.close()
-        assert not errors, (name, errors)
+        assert not errors, (width, errors)
