@@ -21,6 +21,7 @@ from gradient_flow_lab.app.paths import STATIC
 LANGUAGES = ("en", "ko")
 SCHEMES = ("light", "dark")
 
+_COMMENT = re.compile(r"/\*.*?\*/", re.S)
 _VARIABLE = re.compile(r"--([\w-]+)\s*:\s*([^;]+);")
 _DARK_BLOCK = re.compile(r"@media\s*\(\s*prefers-color-scheme\s*:\s*dark\s*\)\s*\{\s*:root\s*\{([^}]*)\}")
 _ROOT_BLOCK = re.compile(r"(?<![\w-]):root\s*\{([^}]*)\}")
@@ -34,7 +35,8 @@ def palette() -> dict:
 
 def css_variables(css: str) -> dict[str, dict[str, str]]:
     """{"light": {name: value}, "dark": {name: value}} of a stylesheet's custom properties: the
-    first top-level `:root` block, and over it the dark scheme's `:root` block."""
+    first top-level `:root` block, and over it the dark scheme's `:root` block (comments ignored)."""
+    css = _COMMENT.sub("", css)
     root = _ROOT_BLOCK.search(css)
     light = dict(_VARIABLE.findall(root.group(1))) if root else {}
     dark_block = _DARK_BLOCK.search(css)

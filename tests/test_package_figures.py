@@ -87,7 +87,7 @@ def test_the_theme_is_the_palette_file_and_the_page_css():
 
 def test_css_variables_reads_light_and_dark_blocks():
     css = (
-        ":root {\n --a: #111; --b: x  y;\n}\n.c { --a: #999; }\n"
+        ":root {\n /* --a: #000; a note; */ --a: #111; --b: x\n   y;\n}\n.c { --a: #999; }\n"
         "@media (prefers-color-scheme: dark) {\n  :root { --a: #222; }\n}"
     )
     assert style.css_variables(css) == {"light": {"a": "#111", "b": "x y"}, "dark": {"a": "#222", "b": "x y"}}
