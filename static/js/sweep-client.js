@@ -96,7 +96,7 @@ export async function sweepEvents(id, { signal, onEvent }) {
       const { value, done: finished } = await reader.read();
       if (finished) break;
       parser.push(value);
-      if (failure || done) break;
+      if (failure) break; // after the last event the server closes the stream itself
     }
     if (!failure && !done) parser.end();
   } catch (e) {
@@ -104,8 +104,10 @@ export async function sweepEvents(id, { signal, onEvent }) {
     const error = e.message;
     throw new ApiError(() => t("sweep.api.broken", { error }), { kind: "broken" });
   }
-  reader.cancel().catch(() => {});
-  if (failure) throw failure;
+  if (failure) {
+    reader.cancel().catch(() => {});
+    throw failure;
+  }
   if (!done) {
     const n = events;
     throw new ApiError(() => t("sweep.api.ended", { n }), { kind: "broken" });

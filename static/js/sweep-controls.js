@@ -326,8 +326,8 @@ export class SweepControls {
 
 /** "7 values: 0.5, 0.75, …, 2" */
 function preview(values) {
-  const shown = values.length > 6 ? [...values.slice(0, 4).map(valueLabel), "…", valueLabel(values.at(-1))]
-    : values.map(valueLabel);
-  const list = shown.map((v) => (typeof v === "number" ? fmt(v) : v)).join(", ");
+  const say = (v) => (typeof v === "number" ? fmt(v) : valueLabel(v));
+  const shown = values.length > 6 ? [...values.slice(0, 4).map(say), "…", say(values.at(-1))] : values.map(say);
+  const list = shown.join(", ");
   return values.length === 1 ? t("sweep.values.one", { list }) : t("sweep.values.many", { n: values.length, list });
 }

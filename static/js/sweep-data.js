@@ -154,7 +154,10 @@ export class SweepData {
       dx, rest,
       series: series.map((s) => ({
         key: s.key, points: s.points,
-        labels: rest.map((d) => d.labels[indexOf(d, s.sample)] ?? valueKey(d.of(s.sample))),
+        labels: rest.map((d) => {
+          const label = d.labels[indexOf(d, s.sample)] ?? valueKey(d.of(s.sample));
+          return d.path === "model" ? label : `${d.short} = ${label}`;
+        }),
         model: rest.some((d) => d.path === "model") ? modelKey(this.modelOf(s.sample)) : null,
       })),
     };

@@ -57,8 +57,9 @@ export function openLink(kind, request, lang = "") {
     if (model.bidirectional) values.bidirectional = "1";
   }
   const neutral = NEUTRAL[tab];
-  const missing = leaves(request).filter(([path, v]) => !used.has(path) && !(path in neutral && (neutral[path] === true
-    || neutral[path] === v)));
+  // a null is the API's default, which the tab's default is too
+  const missing = leaves(request).filter(([path, v]) => v !== null && !used.has(path)
+    && !(path in neutral && (neutral[path] === true || neutral[path] === v)));
   if (tab === "explore") delete values.tab; // the Explore tab is the page's default
   if (lang) values.lang = lang;
   return { search: `?${toSearch(values)}`, missing };

@@ -230,8 +230,11 @@ export class SweepRun {
     this.ui.heatEmpty.hidden = !!data && heat;
     this.ui.heatEmptyText.textContent = data && !heat ? t("sweep.heat.one_axis") : t("sweep.heat.empty");
     this.ui.linesEmpty.hidden = !!data;
-    const lines = this.views.heat.data && this.views.heat.theory.length ? "sweep.heat.sub.theory" : "sweep.heat.sub";
-    this.ui.heatSub.textContent = t(lines);
+    const sub = this.views.heat.data && this.views.heat.theory.length ? "sweep.heat.sub.theory" : "sweep.heat.sub";
+    // what the colours of a diverging metric mean
+    const metric = this.views.heat.metric;
+    const key = ["decay_rate", "log10_grad_ratio"].includes(metric) ? ` ${t(`sweep.heat.key.${metric}`)}` : "";
+    this.ui.heatSub.textContent = t(sub) + (data ? key : "");
   }
 
   // ---------------------------------------------------------------- drawing (once per frame)

@@ -127,7 +127,11 @@ function start() {
     }
     sweep.refresh();
   }).catch(() => {}); // the explorer reports an unreachable server
-  if (/^sha256:[0-9a-f]{64}$/.test(values.sweep)) sweep.open(values.sweep);
+  if (/^sha256:[0-9a-f]{64}$/.test(values.sweep)) {
+    // on a phone the charts of a stored sweep come first: its settings folded away
+    if (window.matchMedia("(max-width: 760px)").matches) $("#sweep-settings").open = false;
+    sweep.open(values.sweep);
+  }
   else if (values.sweep) message.show(() => t("sweep.url.bad_id", { value: values.sweep }), { tone: "info" });
 }
 
