@@ -4,6 +4,7 @@
     gradient-flow-lab run --models rnn:relu --init orthogonal --sigma-max 5 --seq-len 1000 --json
     gradient-flow-lab run --models lstm --num-layers 3 --bidirectional
     gradient-flow-lab run --weights model.safetensors --input x.npy [--targets y.npy]
+    gradient-flow-lab sweep spec.json [--scheduler tcp://host:8786] [--json]
     gradient-flow-lab serve --workers 2
 
 `run` goes through the same validation as POST /api/runs, and `--json` prints the same
@@ -21,6 +22,7 @@ import numpy as np
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
+from gradient_flow_lab.app import sweep_cli
 from gradient_flow_lab.app.errors import describe
 from gradient_flow_lab.app.resolve import resolve_run
 from gradient_flow_lab.app.schemas import RunRequest
@@ -217,6 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--rows", type=int, default=20, help="table rows (t is subsampled); 0 for all")
     r.add_argument("--json", action="store_true", help="print the RunResult JSON of POST /api/runs")
     r.set_defaults(func=cmd_run)
+
+    sweep_cli.add_parser(sub)
 
     s = sub.add_parser("serve", help="serve the app (settings from GFL_* environment variables)")
     s.add_argument("--host")

@@ -213,6 +213,31 @@ def status_view(row: dict) -> dict:
     return {k: row[k] for k in ("id", "kind", "status", "total", "done", "errors", "detail")}
 
 
+def sweep_progress(row: dict, done: int | None = None, errors: int | None = None) -> dict:
+    """How far a sweep is: points done of total, the rate of the points computed since it
+    started running (this time), the time left at that rate (None until a point is computed)."""
+    done = row["done"] if done is None else done
+    errors = row["errors"] if errors is None else errors
+    end = time.time() if row["status"] in UNFINISHED else row["updated"]
+    elapsed = max(end - row["started"], 1e-9)
+    computed = max(done - row["resumed_from"], 0) if row["status"] != "queued" else 0
+    rate = computed / elapsed if computed else None
+    left = row["total"] - done
+    return {"done": done, "total": row["total"], "errors": errors, "status": row["status"],
+            "elapsed_seconds": elapsed, "points_per_second": rate,
+            "eta_seconds": (left / rate if rate else None) if left else 0.0}
+
+
+def sweep_document(store: Store, row: dict) -> dict:
+    """GET /api/sweeps/{id}: the status, the canonical request, a result per finished point and
+    model (in the order the points finished), and the points that ended in an error."""
+    points = [p for _, p in store.sweep_points(row["id"])]
+    return {**status_view(row), "request": row["request"],
+            "results": [r for p in points for r in p["results"]],
+            "point_errors": [{k: p[k] for k in ("index", "point", "seed", "error")}
+                             for p in points if p["error"]]}
+
+
 # --- the engine ------------------------------------------------------------------------------
 
 @dataclass
@@ -355,7 +380,8 @@ class SweepEngine:
             todo = [p for p in job.todo if p.error is None]
             if todo and not job.cancelled.is_set():
                 client = self.client()
-                store.set_sweep_status(plan.id, "running", only_if=("queued",))
+                # the rate of progress counts from here: the cluster is up, the invalid points kept
+                store.set_sweep_status(plan.id, "running", only_if=("queued",), restarted=True)
                 from distributed import as_completed
 
                 by_key = {f"gfl-{plan.id[7:19]}-{p.index}-{uuid.uuid4().hex[:8]}": p for p in todo}

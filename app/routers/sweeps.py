@@ -2,7 +2,6 @@
 many runs or trainings on Dask (app/sweeps.py), kept in the store."""
 
 import asyncio
-import time
 from typing import Annotated
 
 from fastapi import APIRouter, Body, HTTPException, Path, Query, Request
@@ -19,7 +18,7 @@ from gradient_flow_lab.app.sweep_schemas import (
     SweepRequest,
     SweepStatus,
 )
-from gradient_flow_lab.app.sweeps import SweepEngine, plan_sweep, status_view
+from gradient_flow_lab.app.sweeps import SweepEngine, plan_sweep, status_view, sweep_document, sweep_progress
 from gradient_flow_lab.app.weights import UNPACKED_FACTOR, load_network
 
 router = APIRouter(prefix="/api", tags=["sweeps"])
@@ -74,13 +73,7 @@ def get_sweep(request: Request, sweep_id: SweepId):
     """The sweep's status, its canonical request and its results so far: one per finished point
     and model, in the order the points finished; the points that ended in an error apart."""
     row = found(engine_of(request).status(sweep_id), sweep_id)
-    points = [p for _, p in request.app.state.store().sweep_points(sweep_id)]
-    return JSONResponse({
-        **status_view(row), "request": row["request"],
-        "results": [r for p in points for r in p["results"]],
-        "point_errors": [{k: p[k] for k in ("index", "point", "seed", "error")}
-                         for p in points if p["error"]],
-    })
+    return JSONResponse(sweep_document(request.app.state.store(), row))
 
 
 @router.delete("/sweeps/{sweep_id}", response_class=JSONResponse,
@@ -107,18 +100,6 @@ async def sweep_events(request: Request, sweep_id: SweepId):
     return EventSourceResponse(follow(engine, request.app.state.store(), row))
 
 
-def progress(row: dict, done: int, errors: int) -> dict:
-    """How far the sweep is: points done of total, the rate since it (re)started, the time left."""
-    end = time.time() if row["status"] in UNFINISHED else row["updated"]
-    elapsed = max(end - row["started"], 1e-9)
-    computed = max(done - row["resumed_from"], 0)
-    rate = computed / elapsed if computed else None
-    left = row["total"] - done
-    return {"done": done, "total": row["total"], "errors": errors, "status": row["status"],
-            "elapsed_seconds": elapsed, "points_per_second": rate,
-            "eta_seconds": (left / rate if rate else None) if left else 0.0}
-
-
 async def follow(engine: SweepEngine, store, row: dict):
     """The events of a sweep: start, the finished points, then the new ones as they come."""
     encode = EventEncoder()
@@ -141,7 +122,7 @@ async def follow(engine: SweepEngine, store, row: dict):
                 seen += len(points)
                 errors += sum(1 for _, p in points if p["error"])
                 yield b"".join(encode("result", p) for _, p in points) + encode(
-                    "progress", progress(row, seen, errors))
+                    "progress", sweep_progress(row, seen, errors))
             if row["status"] not in UNFINISHED:  # read before the points: they are all in
                 final = {**status_view(row), "done": seen, "errors": errors}
                 if row["status"] == "done":
