@@ -296,6 +296,8 @@ def test_a_training_sweep_is_cancelled(page, live_server):
     page.click("#sweep-start")
     wait_for(page, "document.documentElement.dataset.sweep === 'running'", timeout=60_000)
     assert page.is_enabled("#sweep-cancel")
+    progress = page.text_content("#sweep-progress-text")
+    assert progress.startswith(("0 / 8 points · ", "1 / 8 points · ")) and "points/s · ETA " in progress
     page.click("#sweep-cancel")
     wait_state(page, "cancelled", timeout=30_000)
     s = page.evaluate(PROBE)
@@ -303,6 +305,45 @@ def test_a_training_sweep_is_cancelled(page, live_server):
     assert page.is_disabled("#sweep-cancel") and page.is_hidden("#sweep-message")
     sweep = httpx.get(f"{live_server.url}/api/sweeps/{query(page)['sweep']}", timeout=30).json()
     assert sweep["status"] == "cancelled" and sweep["done"] < sweep["total"] == 8
+
+
+def test_a_training_sweep_draws_the_success_rate_and_the_chance_level(page, live_server):
+    page.goto(
+        url(
+            live_server.url,
+            tab="sweep",
+            sweep_kind="train",
+            sweep_x="hidden_size",
+            sweep_x_values="6, 12",
+            sweep_models="lstm",
+            sweep_seeds="0-1",
+            train_task="adding",
+            train_seq_len="8",
+            train_steps="40",
+            train_eval_every="20",
+            train_eval_size="64",
+        )
+    )
+    wait_for(page, "document.getElementById('sweep-size').textContent.includes('4 points')")
+    assert page.input_value("#sweep_metric") == "success_rate"
+    page.click("#sweep-start")
+    wait_state(page, "done")
+    s = page.evaluate(PROBE)
+    results = httpx.get(f"{live_server.url}/api/sweeps/{query(page)['sweep']}", timeout=30).json()["results"]
+    assert s["results"] == len(results) == 4
+    # the share of the two seeds solved, per H
+    rates = [
+        np.mean([r["metrics"]["solved"] for r in results if r["point"]["hidden_size"] == h]) for h in (6, 12)
+    ]
+    assert s["medians"][0]["y"] == rates and s["yTitle"] == "success rate (share of seeds solved)"
+    # the adding problem's chance level (MSE 1/6) never counts as solved
+    [chance] = s["baseline"]
+    assert chance["y"] == [0, 0] and chance["name"] == "chance level (0.167): never solved"
+    page.select_option("#sweep_metric", "final_metric")
+    wait_for(page, "document.documentElement.dataset.sweepSettled === 'true'")
+    s = page.evaluate(PROBE)
+    assert s["baseline"][0]["y"] == [r["baseline"]["final_metric"] for r in results[:1]] * 2 == [1 / 6, 1 / 6]
+    assert s["yTitle"] == "final held-out metric (log scale)"  # an MSE spans decades
 
 
 def test_the_mean_field_preset_draws_the_critical_line(page, live_server, artifacts):

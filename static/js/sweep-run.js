@@ -244,6 +244,8 @@ export class SweepRun {
   }
 
   kick() {
+    // unsettled from now on, not from the next frame: what waits for the charts waits for this change
+    if (this.panels().some((p) => p.dirty)) root.dataset.sweepSettled = "false";
     if (!this.frame) this.frame = requestAnimationFrame(this.tick);
   }
 
