@@ -11,6 +11,7 @@ from markupsafe import Markup
 from gradient_flow_lab.app import fields
 from gradient_flow_lab.app.paths import STATIC
 from gradient_flow_lab.core import catalogue as core_catalogue
+from gradient_flow_lab.core.teaching import lessons_as_dicts
 
 
 def gamma_label(gamma: float) -> str:
@@ -42,3 +43,9 @@ def script_json(obj) -> Markup:
 @lru_cache(maxsize=1)
 def catalogue_json() -> Markup:
     return script_json(catalogue())
+
+
+@lru_cache(maxsize=1)
+def lessons_json() -> Markup:
+    """The lessons, their states and claims (core/teaching.py LESSONS), embedded in the page."""
+    return script_json(lessons_as_dicts())

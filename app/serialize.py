@@ -180,7 +180,7 @@ def train_event(frame: TrainFrame, config: dict) -> tuple[str, dict]:
     if isinstance(frame, TrainDone):
         return "done", {"models": [
             {**_trained_label(m.info), "metric": m.metric, "value": m.value, "baseline": m.baseline,
-             "solved": m.solved} for m in frame.models]}
+             "solved": m.solved, **({"weights": m.weights} if m.weights else {})} for m in frame.models]}
     assert isinstance(frame, TrainStart)
     return "start", {
         "config": config, "models": [_trained_label(m) for m in frame.models],

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gradient_flow_lab.core.bptt import Sweep, forward_outputs, loss_step_index
-from gradient_flow_lab.core.cells import make_cell
+from gradient_flow_lab.core.cells import Params, make_cell
 from gradient_flow_lab.core.init import InitSpec, init_params
 from gradient_flow_lab.core.optim import clip_by_global_norm, make_optimizer
 from gradient_flow_lab.core.run import (
@@ -102,6 +102,8 @@ class ModelOutcome:
     value: float
     baseline: float
     solved: bool
+    params: Params | None = None  # the trained parameters (the core's layout: W_x, W_h, …, W_hy, b_y)
+    weights: str | None = None  # where a server keeps them (its weights id), set by the server
 
 
 @dataclass
@@ -194,8 +196,8 @@ def train(spec: TrainSpec, checkpoint: Callable[[], None] | None = None) -> Iter
         yield from frames
 
     yield TrainDone([
-        ModelOutcome(model_info(c), task.metric, v, task.metric_baseline, task.solved(v))
-        for c, v in zip(cells, last_value, strict=True)
+        ModelOutcome(model_info(c), task.metric, v, task.metric_baseline, task.solved(v), P)
+        for c, v, P in zip(cells, last_value, params, strict=True)
     ])
 
 

@@ -10,8 +10,13 @@ from fastapi.testclient import TestClient
 from gradient_flow_lab.app.main import create_app
 from gradient_flow_lab.app.settings import Settings
 
-BODY = {"models": [{"cell": "rnn", "activation": "tanh"}, {"cell": "lstm"}, {"cell": "gru"}],
-        "seq_len": 30, "hidden_size": 8, "input": {"kind": "impulse"}, "include": []}
+BODY = {
+    "models": [{"cell": "rnn", "activation": "tanh"}, {"cell": "lstm"}, {"cell": "gru"}],
+    "seq_len": 30,
+    "hidden_size": 8,
+    "input": {"kind": "impulse"},
+    "include": [],
+}
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +49,12 @@ def test_quantiles_are_those_of_the_runs_one_seed_at_a_time(client):
 
 
 def test_seeds_of_an_exploding_run_are_nulls_not_an_error(client):
-    body = {"models": [{"cell": "rnn", "activation": "relu"}], "seq_len": 1000,
-            "init": {"scheme": "orthogonal", "sigma_max": 5.0}, "seeds": [0, 1]}
+    body = {
+        "models": [{"cell": "rnn", "activation": "relu"}],
+        "seq_len": 1000,
+        "init": {"scheme": "orthogonal", "sigma_max": 5.0},
+        "seeds": [0, 1],
+    }
     r = client.post("/api/runs", json=body)
     assert r.status_code == 200, r.text
     m = r.json()["models"][0]
@@ -53,16 +62,19 @@ def test_seeds_of_an_exploding_run_are_nulls_not_an_error(client):
     assert all(step is not None for step in m["summary"]["overflow_step"])
 
 
-@pytest.mark.parametrize(("extra", "words"), [
-    ({"seeds": [0]}, "at least 2"),
-    ({"seeds": list(range(17))}, "at most 16"),
-    ({"seeds": [1, 2, 1]}, "distinct"),
-    ({"seeds": [0, -1]}, "greater than or equal to 0"),
-    ({"seeds": [0, 2**53]}, "less than or equal to"),
-    ({"seeds": [0, 1.5]}, "valid integer"),
-    ({"seeds": [0, 1], "seed": 3}, "not both"),
-    ({"seeds": [0, 1], "seq_len": 2000, "hidden_size": 256}, "work_units_max"),
-])
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        ({"seeds": [0]}, "at least 2"),
+        ({"seeds": list(range(17))}, "at most 16"),
+        ({"seeds": [1, 2, 1]}, "distinct"),
+        ({"seeds": [0, -1]}, "greater than or equal to 0"),
+        ({"seeds": [0, 2**53]}, "less than or equal to"),
+        ({"seeds": [0, 1.5]}, "valid integer"),
+        ({"seeds": [0, 1], "seed": 3}, "not both"),
+        ({"seeds": [0, 1], "seq_len": 2000, "hidden_size": 256}, "work_units_max"),
+    ],
+)
 def test_bad_seeds_are_422s_naming_the_field(client, extra, words):
     r = client.post("/api/runs", json={**BODY, **extra})
     assert r.status_code == 422, r.text

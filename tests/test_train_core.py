@@ -575,6 +575,8 @@ def plain(x):
         return (x.dtype.str, x.shape, x.tolist())
     if isinstance(x, list | tuple):
         return [plain(v) for v in x]
+    if isinstance(x, dict):  # a model's parameters at the end (ModelOutcome.params)
+        return {k: plain(v) for k, v in x.items()}
     return x
 
 

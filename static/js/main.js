@@ -10,6 +10,8 @@
 //   transport.js        Pause, Step, Reset, the scrubber     player.js          the playback clock
 //   messages.js         the message box and the status line  exports.js / shortcuts.js / tabs.js
 
+import { MODEL_KEYS, modelKey } from "./catalogue.js";
+import { ExploreCompare } from "./compare.js";
 import { ExploreControls } from "./explore-controls.js";
 import { ExploreViews } from "./explore-views.js";
 import { Exports } from "./exports.js";
@@ -19,9 +21,9 @@ import { Player } from "./player.js";
 import { RenderLoop } from "./render-loop.js";
 import { RunController } from "./run-controller.js";
 import { bindShortcuts } from "./shortcuts.js";
-import { parseUrl, updateUrl } from "./state.js";
+import { parseUrl, updateUrl, writeControls } from "./state.js";
 import { fetchMeta } from "./stream-client.js";
-import { startTabs } from "./tabs.js";
+import { selectTab, startTabs } from "./tabs.js";
 import { onThemeChange } from "./theme.js";
 import { Transport } from "./transport.js";
 import { FlowChart } from "./views/flow.js";
@@ -34,6 +36,13 @@ import { WhyChart } from "./views/why.js";
 const $ = (selector) => document.querySelector(selector);
 
 const player = new Player((p, info) => loop.frame(p, info));
+/** The untrained line's link: the Train tab, set to train the run's models (those it can train). */
+function trainThese(run) {
+  const keys = run.models.map(modelKey).filter((key) => MODEL_KEYS.includes(key));
+  if (keys.length) writeControls("train", { train_models: [...new Set(keys)] });
+  selectTab("train", { focus: true });
+}
+
 const views = new ExploreViews({
   flow: new FlowChart($("#chart-flow"), $("#flow-note"), () => player.kick()),
   depth: new DepthView($("#chart-depth"), $("#chart-depth-lines"), $("#depth-note")),
@@ -41,7 +50,7 @@ const views = new ExploreViews({
   grads: new HeatmapChart($("#chart-grads"), "grads"),
   gates: new GatesCharts($("#gates-charts"), $("#chart-path"), $("#gates-empty")),
   why: new WhyChart($("#chart-why"), $("#why-stats")),
-  summary: new SummaryCards($("#model-cards"), $("#headline")),
+  summary: new SummaryCards($("#model-cards"), $("#headline"), { onTrain: trainThese }),
 }, { cards: $("#model-cards") });
 const message = new MessageBox($("#message"));
 const status = new StatusLine($("#status"), { html: true, write: () => t("explore.status.ready") });
@@ -76,6 +85,8 @@ const loop = new RenderLoop({
   onDrawn: () => runs.drawn(),
 });
 bindShortcuts({ runs, player });
+// pinned runs drawn under the run, and the run over several seeds (compare.js)
+new ExploreCompare({ flow: views.flow, summary: views.summary, values: () => controls.read(), message });
 
 onThemeChange((theme) => {
   views.setTheme(theme);

@@ -149,6 +149,10 @@ export const PROPS = [
   // a stored sweep (POST /api/sweeps' id): reopened at once
   { tab: "page", name: "sweep", type: "text", default: "" },
 
+  // pinned runs and trainings drawn under the current one (compare.js): compact settings, comma-separated;
+  // the explorer's run over several seeds (2…16; 1: off)
+  { tab: "page", name: "pins", type: "text", default: "" },
+  { tab: "page", name: "seeds", type: "text", default: "1" },
   { tab: "page", name: "lesson", type: "text", default: "" },
   { tab: "page", name: "variant", type: "text", default: "main" },
   { tab: "page", name: "lang", type: "text", default: "" },

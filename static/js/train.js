@@ -3,6 +3,7 @@
 // static/i18n (train.*): what the tab writes is kept as a function of the current language and
 // written again when the language changes.
 
+import { TrainCompare } from "./compare.js";
 import { onLanguage, t } from "./i18n.js";
 import { MessageBox, StatusLine } from "./messages.js";
 import { parseUrl } from "./state.js";
@@ -29,6 +30,10 @@ const training = new Training({
   },
   controls, message, status: new StatusLine($("#train-status")),
 });
+
+// pinned trainings drawn under the training (compare.js)
+new TrainCompare({ loss: training.views.loss, values: () => controls.read(), after: $("#train-stop"),
+  list: $("#chart-loss"), kick: () => training.kick() });
 
 document.addEventListener("keydown", (e) => {
   if (activeTab() !== "train" || e.key !== "Escape" || e.defaultPrevented || document.querySelector("dialog[open]")) return;

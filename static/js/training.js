@@ -14,6 +14,7 @@ import { ApiError, retryAfter, streamEvents } from "./stream-client.js";
 import { activeTab } from "./tabs.js";
 import { readTheme } from "./theme.js";
 import { TrainData } from "./train-data.js";
+import { announceTraining } from "./train-events.js";
 
 const FRAME_BUDGET_MS = 12;
 const root = document.documentElement;
@@ -111,6 +112,7 @@ export class Training {
           } else if (name === "done") {
             this.data.final = ev;
             views.cards.finish(ev);
+            announceTraining(this.data, true);
           }
           this.kick();
         },
@@ -169,6 +171,7 @@ export class Training {
     views.maps.begin(data, this.theme);
     views.metric.begin(data, this.theme);
     views.cards.begin(data);
+    announceTraining(data, false);
     this.writeMetricSub();
     const { task, seq_len: seqLen } = data.config;
     const models = data.models.map((m) => m.label).join(", ");

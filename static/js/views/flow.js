@@ -9,10 +9,15 @@
 // T = 1000 run made half of this chart's redraw, the page's heaviest task, while a run of them
 // a pixel apart looks the same drawn a marker's width apart.
 //
+// Compare (compare.js): pinned runs drawn whole, lighter and dashed, one dash per pin
+// ({kind: "pin", pin, model}); a run over several seeds as each model's median ({kind:
+// "band-median", model}) inside its 10–90 % band ({kind: "band-high"} then {kind: "band-low"},
+// filled between). Both in the ‖∂L/∂h_t‖ view only.
+//
 // Traces' meta: {kind: "line" | "bound" | "horizon", model} per model, {kind: "marks"} (every
 // mark, customdata {t, model}) and {kind: "drawn-marks"}, {kind: "horizon"} for the Jacobian.
 
-import { modelKey } from "../catalogue.js";
+import { modelKey, modelLabel } from "../catalogue.js";
 import { Panel } from "../frame-budget.js";
 import { scaledBound } from "../gradient-math.js";
 import { t } from "../i18n.js";
@@ -22,6 +27,15 @@ import { LOG_CLIP, Pending, Plotly, axis } from "./common.js";
 
 const HORIZON = 1e-3;
 const MARK_GAP = 1;
+const PIN_DASHES = ["longdash", "dashdot", "longdashdot", "6px,2px,1px,2px"];
+
+/** A #rrggbb colour with alpha (other forms as they are). */
+function withAlpha(colour, alpha) {
+  const m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(colour || "");
+  return m ? `rgba(${parseInt(m[1], 16)}, ${parseInt(m[2], 16)}, ${parseInt(m[3], 16)}, ${alpha})` : colour;
+}
+
+const positive = (v) => (typeof v === "number" && v > 0 ? v : null);
 
 export class FlowChart extends Panel {
   /** @param note an HTML element over the chart: what is happening
@@ -43,6 +57,65 @@ export class FlowChart extends Panel {
     this.mode = "grad";
     this.xMode = "t";
     this.panels = [this];
+    this.pins = []; // [{index, name, data: {T, models: [{cell, activation, …, grad_norm}]}}]
+    this.band = null; // {seeds, T, models: [{grad_norm: {q10, q50, q90}}]}: the run over seeds
+  }
+
+  /** Pinned runs to draw under the run (compare.js). */
+  setPins(pins) {
+    this.pins = pins;
+    if (this.run) {
+      this.invalidate();
+      this.onChange();
+    }
+  }
+
+  /** The run over several seeds (null: none). */
+  setBand(band) {
+    this.band = band;
+    if (this.run) {
+      this.invalidate();
+      this.onChange();
+    }
+  }
+
+  /** Whole lines of a pinned run's model: ‖∂L/∂h_t‖ at t = 1..T of that run. */
+  pinTrace(pin, m) {
+    const T = pin.data.T;
+    const ts = Array.from({ length: T }, (_, k) => k + 1);
+    const label = `${modelLabel(m)} · ${pin.name}`;
+    return {
+      type: "scatter", mode: "lines", name: label, legendgroup: `pin${pin.index}`,
+      x: ts.map((at) => (this.xMode === "t" ? at : T - at)), y: m.grad_norm.map(positive), customdata: ts,
+      line: { color: modelColour(this.theme, m), width: 1.7, dash: PIN_DASHES[pin.index % PIN_DASHES.length] },
+      opacity: 0.6, connectgaps: false,
+      hovertemplate: `${label}<br>t = %{customdata}<br>‖∂L/∂h_t‖ = %{y:.3e}<extra></extra>`,
+      meta: { kind: "pin", pin: pin.index, model: m.key },
+    };
+  }
+
+  /** A model's 10–90 % band over the seeds (filled between) and its median. */
+  bandTraces(m, runModel) {
+    const T = this.band.T;
+    const n = this.band.seeds.length;
+    const ts = Array.from({ length: T }, (_, k) => k + 1);
+    const x = ts.map((at) => this.x(at));
+    const colour = modelColour(this.theme, runModel);
+    const model = modelKey(runModel);
+    const label = runModel.label;
+    const q = m.grad_norm;
+    const common = { type: "scatter", mode: "lines", x, customdata: ts, connectgaps: false, legendgroup: `band${model}` };
+    return [
+      { ...common, y: q.q90.map(positive), showlegend: false, line: { color: colour, width: 0 }, hoverinfo: "skip",
+        meta: { kind: "band-high", model } },
+      { ...common, y: q.q10.map(positive), fill: "tonexty", fillcolor: withAlpha(colour, 0.16),
+        name: t("explore.flow.trace.band", { label, n }), line: { color: colour, width: 0 }, hoverinfo: "skip",
+        meta: { kind: "band-low", model } },
+      { ...common, y: q.q50.map(positive), name: t("explore.flow.trace.median", { label, n }), showlegend: false,
+        line: { color: colour, width: 1.2 }, opacity: 0.8,
+        hovertemplate: `${t("explore.flow.trace.median", { label, n })}<br>t = %{customdata}<br>%{y:.3e}<extra></extra>`,
+        meta: { kind: "band-median", model } },
+    ];
   }
 
   /** @param mode "grad" (‖∂L/∂h_t‖) | "jac" (‖∂s_T/∂s_t‖); @param xMode "t" | "back" (T − t) */
@@ -125,6 +198,12 @@ export class FlowChart extends Panel {
         });
       }
     });
+    if (this.mode === "grad") {
+      if (this.band?.T === run.T && this.band.models.length === run.models.length) {
+        this.band.models.forEach((m, i) => traces.push(...this.bandTraces(m, run.models[i])));
+      }
+      for (const pin of this.pins) for (const m of pin.data.models) traces.push(this.pinTrace(pin, m));
+    }
     // values a log axis cannot draw, for all models: ✕ overflow at the top, ▽ underflow to 0
     // at the bottom (on a hidden [0, 1] axis, so they never move the autorange); every one of
     // them in `marks` (hover), the ones to draw in `drawnMarks`
@@ -157,13 +236,14 @@ export class FlowChart extends Panel {
 
   /** The whole run's x range (the user may zoom into it). */
   xRange() {
-    const T = this.run.T;
+    const pinned = this.mode === "grad" ? this.pins.map((p) => p.data.T) : [];
+    const T = Math.max(this.run.T, ...pinned);
     const pad = Math.max(0.6, T * 0.012);
     return this.xMode === "t" ? [1 - pad, T + pad] : [-pad, T - 1 + pad];
   }
 
   uirevision() {
-    return `${this.mode}-${this.xMode}-${this.run.T}`;
+    return `${this.mode}-${this.xMode}-${this.xRange()[1]}`;
   }
 
   /** Steps between two drawn marks of a run: as many as fit in MARK_GAP marker widths at the

@@ -4,8 +4,13 @@
 //
 // Every sentence is one text of static/i18n/<lang>.json with placeholders (the word order is
 // the language's); the cards are written again from the run when the language changes.
+//
+// Compare (compare.js hands them over): pinned runs as cards beside the run's, each naming the
+// settings that differ; a run over several seeds adds each model's memory horizon over them
+// (median and range) to its card. Under the headline, a line says whether the weights are
+// untrained (drawn from the seed), and what training changes is a click away.
 
-import { MODELS, gammaLabel, modelKey, networkName } from "../catalogue.js";
+import { MODELS, gammaLabel, modelKey, modelLabel, networkName } from "../catalogue.js";
 import { fmt, pow10, steps } from "../format.js";
 import { firstZero } from "../gradient-math.js";
 import { t } from "../i18n.js";
@@ -96,17 +101,97 @@ function stat(label, value, title) {
   return div;
 }
 
+/** The memory horizon over seeds: {median, low, high} in steps ("all" counts as T − 1). */
+export function horizonSpread(horizons, T) {
+  const h = horizons.map((v) => (v === null ? T - 1 : v)).sort((a, b) => a - b);
+  const mid = h.length >> 1;
+  const median = h.length % 2 ? h[mid] : (h[mid - 1] + h[mid]) / 2;
+  return { median, low: h[0], high: h[h.length - 1] };
+}
+
 export class SummaryCards {
-  constructor(container, headlineEl) {
+  /** @param onTrain () opens the Train tab set to train the run's models (the untrained line's link) */
+  constructor(container, headlineEl, { onTrain = null } = {}) {
     this.container = container;
     this.headlineEl = headlineEl;
     this.run = null;
     this.signature = "";
+    this.pins = [];
+    this.seeds = null; // {seeds, T, models} | {loading, n} | {error, n} | null
+    this.onTrain = onTrain;
+    this.untrained = Object.assign(document.createElement("p"), { className: "untrained-note", id: "untrained-note" });
+    this.untrained.hidden = true;
+    headlineEl.after(this.untrained);
+    this.pinsEl = Object.assign(document.createElement("div"), { className: "pinned-cards", id: "pinned-runs" });
+    container.after(this.pinsEl);
+  }
+
+  /** Pinned runs as cards: [{index, name, data | null, error, differs, unpin}]. */
+  setPins(pins) {
+    this.pins = pins;
+    this.writePins();
+  }
+
+  /** The run over several seeds (compare.js), or null. */
+  setSeeds(seeds) {
+    this.seeds = seeds;
+    if (this.final) this.writeFinal();
+  }
+
+  writePins() {
+    const el = (tag, props = {}) => Object.assign(document.createElement(tag), props);
+    this.pinsEl.replaceChildren(...this.pins.map((pin) => {
+      const card = el("article", { className: "model-card pinned-card" });
+      card.dataset.pin = String(pin.index);
+      const h = el("h3");
+      h.append(el("span", { className: "pin-dash", textContent: "┄" }), ` ${pin.name}`);
+      const close = el("button", { type: "button", className: "ghost small pin-remove", textContent: "×" });
+      close.title = t("compare.unpin");
+      close.setAttribute("aria-label", t("compare.unpin"));
+      close.addEventListener("click", pin.unpin);
+      h.append(close);
+      card.append(h, el("p", { className: "pin-differs", textContent: pin.differs }));
+      if (pin.error) card.append(el("p", { className: "pin-error", textContent: pin.error }));
+      else if (!pin.data) card.append(el("p", { className: "live", textContent: t("compare.pin.loading") }));
+      else {
+        const dl = el("dl", { className: "stats" });
+        for (const m of pin.data.models) {
+          const u = m.summary;
+          const ratio = u.log10_grad_ratio !== null ? pow10(u.log10_grad_ratio, 1)
+            : u.overflow_step !== null ? t("explore.not_finite") : t("explore.stat.ratio.underflow");
+          const horizon = u.memory_horizon === null ? t("explore.stat.horizon.all", { n: pin.data.T - 1 })
+            : steps(u.memory_horizon);
+          const row = stat(modelLabel(m), t("compare.pin.numbers", { ratio, horizon }));
+          row.dataset.model = m.key;
+          dl.append(row);
+        }
+        card.append(dl);
+      }
+      return card;
+    }));
+  }
+
+  /** The line under the headline: the weights' origin (untrained, drawn from the seed), with the
+   * way to train the same models. */
+  writeUntrained() {
+    const { run } = this;
+    const drawn = run ? run.models.filter((m) => !m.weights).length : 0;
+    this.untrained.hidden = !drawn;
+    if (!drawn) return;
+    const all = drawn === run.models.length;
+    this.untrained.replaceChildren(t(all ? "explore.untrained" : "explore.untrained.some", { seed: run.config.seed }));
+    if (this.onTrain && all) {
+      const link = Object.assign(document.createElement("button"), { type: "button", className: "link",
+        id: "train-these", textContent: t("explore.untrained.train") });
+      link.addEventListener("click", () => this.onTrain(run));
+      this.untrained.append(" ", link);
+    }
   }
 
   begin(run) {
     this.run = run;
     this.signature = "";
+    this.final = false;
     this.container.replaceChildren();
     this.cards = run.models.map((m) => {
       const card = document.createElement("article");
@@ -149,27 +234,57 @@ export class SummaryCards {
     const signature = `${final}|${b}|${Math.min(p, T)}`;
     if (signature === this.signature) return;
     this.signature = signature;
+    this.final = final;
+    if (final) {
+      this.writeFinal();
+      return;
+    }
     for (const c of this.cards) {
-      const i = c.m.index;
-      const s = run.summaries[i];
-      c.card.classList.toggle("is-final", final);
-      if (!final) {
-        c.dl.replaceChildren();
-        c.p.textContent = "";
-        c.live.textContent = this.liveText(i, p);
-        continue;
-      }
+      c.card.classList.remove("is-final");
+      c.dl.replaceChildren();
+      c.p.textContent = "";
+      c.live.textContent = this.liveText(c.m.index, p);
+    }
+    this.headlineEl.textContent = "";
+    this.untrained.hidden = true;
+  }
+
+  /** The cards, the headline and the untrained line of a complete run. */
+  writeFinal() {
+    const { run } = this;
+    for (const c of this.cards) {
+      const s = run.summaries[c.m.index];
+      c.card.classList.add("is-final");
       c.live.textContent = "";
       c.dl.replaceChildren(...this.stats(c.m, s));
-      c.p.textContent = reading(c.m, s, T);
+      c.p.textContent = reading(c.m, s, run.T, run.config.loss?.at);
     }
-    this.headlineEl.textContent = final ? headline(run) : "";
+    this.headlineEl.textContent = headline(run);
+    this.writeUntrained();
+  }
+
+  /** The card's line of the run over seeds: the memory horizon's median and range. */
+  seedsStat(m) {
+    const { seeds } = this;
+    if (!seeds) return null;
+    const label = t("compare.seeds.horizon", { n: seeds.n ?? seeds.seeds.length });
+    if (seeds.loading) return stat(label, "…");
+    if (seeds.error) return stat(label, t("compare.seeds.error"), seeds.error);
+    const entry = seeds.models[m.index];
+    if (!entry) return null;
+    const { median, low, high } = horizonSpread(entry.summary.memory_horizon, seeds.T);
+    const row = stat(label, t("compare.seeds.spread", { median: fmt(median), low, high }),
+      t("compare.seeds.spread.title", { seeds: seeds.seeds.join(", ") }));
+    row.classList.add("stat-seeds");
+    return row;
   }
 
   clear() {
     this.run = null;
+    this.final = false;
     this.container.replaceChildren();
     this.headlineEl.textContent = "";
+    this.untrained.hidden = true;
   }
 
   liveText(i, p) {
@@ -209,11 +324,14 @@ export class SummaryCards {
       : u.overflow_phase === "forward" ? t("explore.stat.overflow.forward", { t: at })
         : t("explore.stat.overflow.backward", { t: at }),
     t("explore.stat.overflow.title")));
+    const spread = this.seedsStat(m);
+    if (spread) out.push(spread);
     return out;
   }
 
   /** Write the cards again in the current language (same run, same position). */
   relabel() {
     if (this.run) this.begin(this.run);
+    this.writePins();
   }
 }

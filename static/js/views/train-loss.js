@@ -2,6 +2,8 @@
 // training clips its gradient, a strip of clip ticks below (one per progress report in which
 // the gradient was clipped); without clipping the loss has the whole height.
 //
+// Pinned trainings (compare.js, setPins) come last, lighter and dashed: {kind: "pin", pin, model}.
+//
 // Traces' meta: {kind: "loss", model}, {kind: "baseline"}, {kind: "clipped", model}.
 
 import { fmt } from "../format.js";
@@ -11,6 +13,17 @@ import { baseLayout, config } from "../plot-style.js";
 import { Pending, Plotly, axis, finiteOrNull, hover, relabelPlot } from "./common.js";
 
 export class LossChart extends Panel {
+  /** Pinned trainings to draw under this one: [{index, name, data: {models: [{key, label, x, y}]}}]. */
+  setPins(pins) {
+    this.pins = pins;
+    if (this.data) this.invalidate();
+  }
+
+  /** The loss curves so far, per model ({x: steps, y: losses}): what a pin keeps. */
+  series() {
+    return this.lines.map((l) => ({ x: [...l.x], y: [...l.y] }));
+  }
+
   begin(data, theme) {
     this.data = data;
     this.theme = theme;
@@ -84,6 +97,16 @@ export class LossChart extends Panel {
       meta: { kind: "clipped", model: m.key },
     }));
     traces.forEach((trace, i) => Object.assign(trace, words[i]));
+    const dashes = ["longdash", "dashdot", "longdashdot", "6px,2px,1px,2px"];
+    for (const pin of this.pins || []) {
+      for (const m of pin.data.models) {
+        const name = `${m.label} · ${pin.name}`;
+        traces.push({ type: "scatter", mode: "lines", x: m.x, y: m.y.map(finiteOrNull), name,
+          line: { color: theme.models[m.key], width: 1.6, dash: dashes[pin.index % dashes.length] }, opacity: 0.6,
+          hovertemplate: hover(t("train.loss.hover", { model: name, step: "%{x}", loss: "%{y:.4g}" })),
+          meta: { kind: "pin", pin: pin.index, model: m.key } });
+      }
+    }
     this.pending.drop();
     const n = data.models.length;
     const strip = clipOn ? {
