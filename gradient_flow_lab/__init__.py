@@ -49,6 +49,8 @@ _EXPORTS = {
     "Training": "runs",
     "TrainedModel": "runs",
     "Event": "runs",
+    "SeedsRun": "runs",
+    "SeedsModel": "runs",
     "from_torch": "pytorch",
     "Client": "client",
     "SweepStream": "client",
@@ -61,6 +63,8 @@ __all__ = [
     "Run",
     "RunModel",
     "RunUnit",
+    "SeedsModel",
+    "SeedsRun",
     "SweepStream",
     "TrainedModel",
     "Training",
@@ -74,7 +78,18 @@ if TYPE_CHECKING:  # what editors and type checkers see
     from gradient_flow_lab.client import Client, SweepStream
     from gradient_flow_lab.errors import ApiError
     from gradient_flow_lab.pytorch import from_torch
-    from gradient_flow_lab.runs import Event, Run, RunModel, RunUnit, TrainedModel, Training, run, train
+    from gradient_flow_lab.runs import (
+        Event,
+        Run,
+        RunModel,
+        RunUnit,
+        SeedsModel,
+        SeedsRun,
+        TrainedModel,
+        Training,
+        run,
+        train,
+    )
 
 
 def __getattr__(name: str):

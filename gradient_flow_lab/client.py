@@ -15,12 +15,13 @@ generator collected) closes the response, and the server stops computing for it.
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Unpack
 
 import httpx
 import orjson
 
 from gradient_flow_lab.errors import ApiError
-from gradient_flow_lab.runs import Event, Run, _plain
+from gradient_flow_lab.runs import Event, Run, RunFields, SeedsRun, TrainFields, _plain
 
 TIMEOUT = httpx.Timeout(60.0, connect=10.0)  # a run waits at most run_seconds_max, plus its line
 
@@ -100,16 +101,16 @@ class Client:
         """GET /api/meta: what the server offers, its limits and defaults."""
         return self._json("GET", "/api/meta").json()
 
-    def run(self, **fields) -> Run:
-        """POST /api/runs: one complete run (RunRequest `fields`), as a `Run`."""
-        return Run(
-            self._json(
-                "POST",
-                "/api/runs",
-                content=orjson.dumps(_plain(fields)),
-                headers={"Content-Type": "application/json"},
-            ).content
-        )
+    def run(self, **fields: Unpack[RunFields]) -> "Run | SeedsRun":
+        """POST /api/runs: one complete run (RunRequest `fields`), as a `Run` — or, with `seeds`,
+        the run over those seeds as a `SeedsRun`."""
+        answer = self._json(
+            "POST",
+            "/api/runs",
+            content=orjson.dumps(_plain(fields)),
+            headers={"Content-Type": "application/json"},
+        ).content
+        return SeedsRun(answer) if fields.get("seeds") else Run(answer)
 
     def _stream(self, method: str, path: str, body: dict | None = None) -> Iterator[Event]:
         kwargs = (
@@ -129,12 +130,12 @@ class Client:
                     )
                 yield event
 
-    def stream(self, **fields) -> Iterator[Event]:
+    def stream(self, **fields: Unpack[RunFields]) -> Iterator[Event]:
         """POST /api/runs/stream: the run's events as they come — (event, data) pairs `queued`
         (while it waits for a slot), `start`, `forward`, `backward`, `summary`, `done`."""
         return self._stream("POST", "/api/runs/stream", fields)
 
-    def train(self, **fields) -> Iterator[Event]:
+    def train(self, **fields: Unpack[TrainFields]) -> Iterator[Event]:
         """POST /api/train/stream: a training's events — `queued`, `start`, `progress`, `eval`,
         `done`. `Training.from_events(...)` reads them into arrays."""
         return self._stream("POST", "/api/train/stream", fields)

@@ -14,7 +14,7 @@ when a function is called, never at `import gradient_flow_lab`.
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypedDict, Unpack
 
 import numpy as np
 import orjson
@@ -26,6 +26,42 @@ RUN_VIEWS = ("gradient_flow", "jacobian", "hidden", "gradients", "gates", "layer
 TRAIN_VIEWS = ("loss", "flow")
 STEP_SERIES = ("grad_norm", "jacobian_norm", "bound", "sign_uniform", "cell_grad_norm")  # [T]
 STEP_MATRICES = ("hidden", "cell_state", "preactivation", "grads")  # [T, H], batch item 0
+
+
+class RunFields(TypedDict, total=False):
+    """The fields of a run request (RunRequest, docs/api.md), every one optional: what an editor
+    offers after `gfl.run(`. Values as in the API's JSON; numpy arrays are welcome."""
+
+    models: list[dict]  # [{"cell": "rnn", "activation": "tanh"}, {"cell": "lstm", "num_layers": 2}, …]
+    seq_len: int
+    hidden_size: int
+    input_size: int
+    output_size: int
+    batch_size: int
+    input: dict  # {"kind": "gaussian" | "sine" | "impulse" | "adding" | "values", "values": …}
+    init: dict  # {"scheme": …, "std": …, "sigma_max": …, "forget_bias": …, "bias_std": …}
+    loss: dict  # {"kind": "mse" | "xent", "at": "last" | "all"}
+    targets: dict  # {"values": …} or {"classes": …}
+    seed: int
+    seeds: list[int]  # 2…16 distinct seeds instead of `seed`: a SeedsRun (quantiles over them)
+    include: list[str]  # hidden, cell_state, gates, preactivation, grads, jacobian, params
+
+
+class TrainFields(TypedDict, total=False):
+    """The fields of a training request (TrainRequest, docs/api.md), every one optional."""
+
+    models: list[dict]
+    task: str  # "adding" | "copy" | "temporal_order"
+    seq_len: int
+    hidden_size: int
+    batch_size: int
+    optimizer: dict  # {"name": "adam" | "sgd", "lr": …, "momentum": …}
+    clip: float | None
+    steps: int
+    eval_every: int
+    eval_size: int
+    seed: int
+    init: dict
 
 
 class Event(NamedTuple):
@@ -193,6 +229,56 @@ class Run:
 
 
 @dataclass(frozen=True, eq=False)
+class SeedsModel:
+    """A model of a run over several seeds: per t the quantiles of ‖∂L/∂h_t‖ over the seeds
+    (an overflowed seed counted as +∞), and each seed's loss and summary numbers."""
+
+    label: str
+    key: str
+    cell: str
+    activation: str | None
+    grad_norm: dict[str, np.ndarray]  # "q10", "q50", "q90" -> [T]
+    loss: np.ndarray  # [seeds]
+    summary: dict[str, list]  # log10_grad_ratio, memory_horizon, … -> one value per seed
+
+
+class SeedsRun:
+    """The same run at several seeds (`gfl.run(seeds=[0, 1, 2, …])`): POST /api/runs's answer
+    with `seeds` (SeedsResult) — how much of what a run shows is its seed's.
+
+        >>> s = gfl.run(models=[{"cell": "rnn", "activation": "tanh"}], seeds=[0, 1, 2, 3])
+        >>> s.models[0].grad_norm["q50"]        # the median ‖∂L/∂h_t‖ over the seeds
+    """
+
+    def __init__(self, document: bytes):
+        from gradient_flow_lab.core.catalogue import model_key
+
+        self._json = document
+        d = orjson.loads(document)
+        self.config: dict = d["config"]
+        self.seeds: list[int] = d["seeds"]
+        self.models: list[SeedsModel] = [
+            SeedsModel(
+                label=m["label"],
+                key=model_key(m["cell"], m.get("activation")),
+                cell=m["cell"],
+                activation=m.get("activation"),
+                grad_norm={q: _array(v) for q, v in m["grad_norm"].items()},
+                loss=_array(m["loss"]),
+                summary=m["summary"],
+            )
+            for m in d["models"]
+        ]
+
+    def to_dict(self) -> dict:
+        """The JSON document of POST /api/runs with the same `seeds` (a fresh copy)."""
+        return orjson.loads(self._json)
+
+    def __repr__(self) -> str:
+        return f"<SeedsRun seeds={self.seeds}: {', '.join(m.label for m in self.models)}>"
+
+
+@dataclass(frozen=True, eq=False)
 class TrainedModel:
     """A model of a training, its reports as arrays: one entry per `progress` event (every
     `progress_every` steps), one per `eval` event."""
@@ -340,16 +426,21 @@ def _invalid(errors: list[dict]) -> ApiError:
     return ApiError(422, describe(errors), clean(errors))
 
 
-def run_spec(spec, config: dict) -> Run:
-    """The Run of a resolved request, computed here."""
+def run_spec(spec, config: dict) -> "Run | SeedsRun":
+    """The Run of a resolved request, computed here (a SeedsRun for a request with `seeds`)."""
     from gradient_flow_lab.app.serialize import dumps, run_result
     from gradient_flow_lab.core.run import collect
     from gradient_flow_lab.core.run import run as frames
 
+    if config.get("seeds"):
+        from gradient_flow_lab.app.serialize import seeds_result
+        from gradient_flow_lab.core.seeds import over_seeds
+
+        return SeedsRun(dumps(seeds_result(over_seeds(spec, config["seeds"]), config)))
     return Run(dumps(run_result(collect(frames(spec)), config)))
 
 
-def run(**fields) -> Run:
+def run(**fields: Unpack[RunFields]) -> "Run | SeedsRun":
     """One run computed in this process, with the same numbers as POST /api/runs. `fields` are
     the RunRequest's (docs/api.md); every one is optional, numpy arrays are welcome as values.
 
@@ -357,12 +448,14 @@ def run(**fields) -> Run:
         >>> r = gfl.run(seq_len=100, init={"scheme": "orthogonal", "sigma_max": 1.0})
         >>> r.figure()
 
-    Raises ApiError(422, …) for a field out of range, as the server would answer.
+    With `seeds=[…]` (2…16 distinct seeds instead of `seed`) it is a SeedsRun: the quantiles of
+    ‖∂L/∂h_t‖ over the seeds, as POST /api/runs answers then. Raises ApiError(422, …) for a field
+    out of range, as the server would answer.
     """
     return run_spec(*resolve("run", fields))
 
 
-def train(*, progress: bool | None = None, **fields) -> Training:
+def train(*, progress: bool | None = None, **fields: Unpack[TrainFields]) -> Training:
     """A training computed in this process: the events of POST /api/train/stream for the same
     request (TrainRequest `fields`), read into a `Training`. A progress bar shows in a terminal
     (on stderr) and in Jupyter once the training has taken a second; `progress=True` shows it

@@ -54,6 +54,15 @@ def test_every_public_name_resolves_and_an_unknown_one_is_an_attribute_error():
         gfl.nothing  # noqa: B018
 
 
+def test_the_typed_fields_are_the_requests_fields():
+    from gradient_flow_lab.app.schemas import RunRequest, TrainRequest
+    from gradient_flow_lab.runs import RunFields, TrainFields
+
+    where = "gradient_flow_lab/runs.py {}: the fields an editor offers must be the request's"
+    assert set(RunFields.__annotations__) == set(RunRequest.model_fields), where.format("RunFields")
+    assert set(TrainFields.__annotations__) == set(TrainRequest.model_fields), where.format("TrainFields")
+
+
 REQUESTS = {
     "default": {},
     "stacked-bidirectional": {
@@ -180,10 +189,18 @@ TRAIN = {
 }
 
 
+def server_only(event: str, data: dict) -> dict:
+    """A training event without what only a server has: the id under which it keeps a trained
+    model's weights (`weights` in `done`)."""
+    if event != "done":
+        return data
+    return {**data, "models": [{k: v for k, v in m.items() if k != "weights"} for m in data["models"]]}
+
+
 def test_a_training_is_the_api_stream_for_the_same_request(client):
     answer = client.post("/api/train/stream", json=TRAIN)
     assert answer.status_code == 200
-    events = [(e.event, e.data) for e in parse(answer.text) if e.event != "queued"]
+    events = [(e.event, server_only(e.event, e.data)) for e in parse(answer.text) if e.event != "queued"]
     training = gfl.train(progress=False, **TRAIN)
     assert [tuple(e) for e in training.events] == events
     d = training.to_dict()
@@ -263,3 +280,19 @@ def test_from_torch_refuses_what_it_cannot_read():
     with pytest.raises(TypeError, match=r"nn\.RNN, nn\.LSTM or nn\.GRU"):
         gfl.from_torch(Linear(), np.zeros((3, 2)))
     assert math.isfinite(gfl.run(seq_len=3, include=[]).models[0].grad_norm[0])
+
+
+def test_a_run_over_seeds_is_the_api_answer_with_seeds(client):
+    request = {
+        "models": [{"cell": "rnn", "activation": "tanh"}, {"cell": "gru"}],
+        "seq_len": 12,
+        "seeds": [0, 1, 2],
+    }
+    answer = client.post("/api/runs", json=request)
+    assert answer.status_code == 200
+    s = gfl.run(**request)
+    assert isinstance(s, gfl.SeedsRun) and s.to_dict() == answer.json() and s.seeds == [0, 1, 2]
+    np.testing.assert_array_equal(
+        s.models[1].grad_norm["q50"], answer.json()["models"][1]["grad_norm"]["q50"]
+    )
+    assert s.models[0].summary["memory_horizon"] == answer.json()["models"][0]["summary"]["memory_horizon"]

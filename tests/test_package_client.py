@@ -5,6 +5,7 @@ events, a weights upload, and every refusal as ApiError with the API's status an
 import httpx
 import numpy as np
 import pytest
+from test_package import server_only
 
 import gradient_flow_lab as gfl
 
@@ -71,7 +72,7 @@ def test_a_training_stream_reads_into_a_training(lab):
         "eval_every": 10,
         "eval_size": 20,
     }
-    remote = gfl.Training.from_events(lab.train(**fields))
+    remote = gfl.Training.from_events((e, server_only(e, d)) for e, d in lab.train(**fields))
     assert remote.to_dict() == gfl.train(progress=False, **fields).to_dict()
     assert remote.models[0].step[-1] == 20
 
@@ -130,3 +131,9 @@ def test_a_sweep_is_posted_then_its_events_followed(lab):
     events = list(sweep)
     assert events[-1].event == "done"
     assert len([e for e in events if e.event == "result"]) == 2
+
+
+def test_a_remote_run_over_seeds_is_the_local_one(lab):
+    request = {"models": [{"cell": "lstm"}], "seq_len": 10, "seeds": [3, 4]}
+    remote = lab.run(**request)
+    assert isinstance(remote, gfl.SeedsRun) and remote.to_dict() == gfl.run(**request).to_dict()
