@@ -288,15 +288,17 @@ class Store(ABC):
             log.warning("sweep %s: %s", id_, detail)
         return ids
 
-    def put_sweep_point(self, id_: str, index: int, data: bytes | str, failed: bool) -> None:
-        """Keep a finished point (its JSON), numbered after the points finished before it; a
-        point kept already stays as it is."""
-        text = data.decode() if isinstance(data, bytes) else data
+    def put_sweep_points(self, id_: str, points: list[tuple[int, bytes | str, bool]]) -> None:
+        """Keep finished points, (index, its JSON, whether it failed) each, in one transaction,
+        numbered in this order after the points finished before them; a point kept already
+        stays as it is."""
         with self._lock, self.connect() as conn:
-            self._execute(conn, "INSERT INTO sweep_points (sweep_id, idx, seq, failed, data) "
-                                "SELECT %s, %s, COALESCE(MAX(seq), 0) + 1, %s, %s FROM sweep_points "
-                                "WHERE sweep_id = %s ON CONFLICT (sweep_id, idx) DO NOTHING",
-                          (id_, index, int(failed), text, id_))
+            for index, data, failed in points:
+                text = data.decode() if isinstance(data, bytes) else data
+                self._execute(conn, "INSERT INTO sweep_points (sweep_id, idx, seq, failed, data) "
+                                    "SELECT %s, %s, COALESCE(MAX(seq), 0) + 1, %s, %s FROM sweep_points "
+                                    "WHERE sweep_id = %s ON CONFLICT (sweep_id, idx) DO NOTHING",
+                              (id_, index, int(failed), text, id_))
 
     def sweep_points(self, id_: str, after: int = 0) -> list[tuple[int, dict]]:
         """(seq, point) of the points finished after number `after`, in the order they
@@ -333,7 +335,6 @@ class Store(ABC):
         with self._lock, self.connect() as conn:
             self._execute(conn, "DELETE FROM sweep_points WHERE sweep_id = %s", (id_,))
             self._execute(conn, "DELETE FROM sweeps WHERE id = %s", (id_,))
-
 
 
 class SQLiteStore(Store):

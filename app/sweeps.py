@@ -49,6 +49,7 @@ from gradient_flow_lab.core.train import train_work_units
 log = logging.getLogger("gradient_flow_lab")
 
 REQUESTS: dict[str, type[BaseModel]] = {"run": RunRequest, "train": TrainRequest}
+SATURATION = float("inf")  # distributed.scheduler.worker-saturation of the embedded cluster
 STALE_HEARTBEATS = 3  # a computing sweep untouched for this many heartbeats has lost its server
 STOPPED = "the server computing it stopped; submit the sweep again to resume from its finished points"
 
@@ -208,6 +209,14 @@ def point_record(plan: Plan, point: Point, outcome: dict) -> tuple[dict, bool]:
             "error": None}, False
 
 
+def failure_or(outcome) -> dict:
+    """A task's outcome, or the error of a task that failed outside the point's own function
+    (its worker died, it was cancelled)."""
+    if isinstance(outcome, BaseException):
+        return {"error": f"the point's worker failed: {type(outcome).__name__}: {outcome}"}
+    return outcome
+
+
 def status_view(row: dict) -> dict:
     """A sweep's status as the API answers it."""
     return {k: row[k] for k in ("id", "kind", "status", "total", "done", "errors", "detail")}
@@ -279,9 +288,16 @@ class SweepEngine:
                 if self.settings.dask_scheduler:
                     self._client = Client(self.settings.dask_scheduler, timeout=10, set_as_default=False)
                 else:
+                    import dask
+
                     workers = self.settings.sweep_workers or os.cpu_count() or 1
-                    self._cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                                 dashboard_address=None, silence_logs=logging.WARNING)
+                    # every point sent to the workers at once (no queue on the scheduler): a
+                    # worker then starts its next point without a round trip to the scheduler,
+                    # a few ms a point on a busy machine (benchmarks/bench_sweep.py); work
+                    # stealing still evens out the workers
+                    with dask.config.set({"distributed.scheduler.worker-saturation": SATURATION}):
+                        self._cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                                     dashboard_address=None, silence_logs=logging.WARNING)
                     self._client = Client(self._cluster, set_as_default=False)
             return self._client
 
@@ -374,9 +390,7 @@ class SweepEngine:
         plan, store = job.plan, self.store()
         final, detail = "done", None
         try:
-            for point in job.todo:
-                if point.error is not None:
-                    self._keep(plan, point, {"error": point.error})
+            self._keep(plan, [(p, {"error": p.error}) for p in job.todo if p.error is not None])
             todo = [p for p in job.todo if p.error is None]
             if todo and not job.cancelled.is_set():
                 client = self.client()
@@ -391,13 +405,13 @@ class SweepEngine:
                                          pure=False)
                 if job.cancelled.is_set():  # cancelled while submitting
                     self._stop(job)
-                for future, outcome in as_completed(job.futures, loop=client.loop, with_results=True,
-                                                    raise_errors=False):
+                # what has finished since the last look, kept in one transaction: many short
+                # points cost one write each batch, not each point
+                done = as_completed(job.futures, loop=client.loop, with_results=True, raise_errors=False)
+                for batch in done.batches():
                     if job.cancelled.is_set():
                         break
-                    if isinstance(outcome, BaseException):
-                        outcome = {"error": f"the point's worker failed: {type(outcome).__name__}: {outcome}"}
-                    self._keep(plan, by_key[future.key], outcome)
+                    self._keep(plan, [(by_key[future.key], failure_or(outcome)) for future, outcome in batch])
             if job.cancelled.is_set():
                 final, detail = "cancelled", "cancelled by a DELETE"
         except Exception as e:
@@ -412,9 +426,15 @@ class SweepEngine:
                 self.jobs.pop(plan.id, None)
             self.notify(plan.id)
 
-    def _keep(self, plan: Plan, point: Point, outcome: dict) -> None:
-        record, failed = point_record(plan, point, outcome)
-        self.store().put_sweep_point(plan.id, point.index, orjson.dumps(record), failed)
+    def _keep(self, plan: Plan, finished: list[tuple[Point, dict]]) -> None:
+        """Keep finished points (each with its outcome) and tell the followers."""
+        if not finished:
+            return
+        rows = []
+        for point, outcome in finished:
+            record, failed = point_record(plan, point, outcome)
+            rows.append((point.index, orjson.dumps(record), failed))
+        self.store().put_sweep_points(plan.id, rows)
         self.notify(plan.id)
 
     # --- the heartbeat -------------------------------------------------------------------
