@@ -48,7 +48,8 @@ function announcement(name, now, before) {
     if (now === "streaming") return t("a11y.run.start");
     if (now === "error") return t("a11y.run.error", { message: text($("#message .message-text")) || text($("#status")) });
   }
-  if (name === "data-rendered" && now === "true") {
+  // a run drawn to its end (not the last one drawn again after a refused run)
+  if (name === "data-rendered" && now === "true" && root.dataset.run === "done") {
     return t("a11y.run.done", { status: text($("#status")), headline: text($("#headline")) });
   }
   if (name === "data-train" && now !== before) {

@@ -179,21 +179,18 @@ export function plottedTable(gd) {
     return { head, rows: seq(cols, (k) => [cell(xs[k]), ...heat.z.map((row) => cell(row[k]))]) };
   }
   const lines = data.filter((d) => d.x && d.y && d.x.length && typeof d.y !== "string");
-  const index = new Map(); // x → row
-  const rows = [];
+  const index = new Map(); // x → {x, row}
   lines.forEach((d, j) => {
     for (let k = 0; k < d.x.length; k++) {
       const key = String(d.x[k]);
-      let row = index.get(key);
-      if (!row) {
-        row = [cell(d.x[k]), ...lines.map(() => "")];
-        index.set(key, row);
-        rows.push(row);
-      }
-      row[j + 1] = cell(d.y[k]);
+      if (!index.has(key)) index.set(key, { x: d.x[k], row: [cell(d.x[k]), ...lines.map(() => "")] });
+      index.get(key).row[j + 1] = cell(d.y[k]);
     }
   });
-  return { head: [xTitle, ...lines.map((d, j) => plain(d.name) || String(j + 1))], rows };
+  const entries = [...index.values()];
+  // in the order of x when x is a number (a backward sweep draws t = T first)
+  if (entries.every((e) => typeof e.x === "number")) entries.sort((a, b) => a.x - b.x);
+  return { head: [xTitle, ...lines.map((d, j) => plain(d.name) || String(j + 1))], rows: entries.map((e) => e.row) };
 }
 
 /** A <table> of plottedTable(gd), with its caption. */
