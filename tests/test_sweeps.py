@@ -439,3 +439,52 @@ def test_the_presets_are_valid_sweeps_within_the_limits(name):
     plan = plan_sweep(SweepRequest.model_validate(PRESETS[name]), Settings())
     assert all(p.error is None for p in plan.points)
     assert plan.total <= Settings().sweep_points_max
+
+
+# --- the store's side, on both databases ----------------------------------------------------
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request, tmp_path) -> Store:
+    url = request.getfixturevalue("postgres_url") if request.param == "postgres" else ""
+    return Store.open(Settings(data_dir=str(tmp_path), database_url=url))
+
+
+def test_the_store_keeps_sweeps_and_numbers_points_in_the_order_they_finish(store):
+    id_ = "sha256:" + "1" * 64
+    assert store.create_sweep(id_, "run", {"kind": "run", "note": "한국어"}, 3)
+    assert not store.create_sweep(id_, "run", {}, 3)  # there already: the first stays
+    row = store.sweep(id_)
+    assert (row["status"], row["total"], row["done"], row["errors"]) == ("queued", 3, 0, 0)
+    assert row["request"] == {"kind": "run", "note": "한국어"}
+    store.put_sweep_points(
+        id_, [(2, b'{"index": 2, "error": null}', False), (0, '{"index": 0, "error": "x"}', True)]
+    )
+    store.put_sweep_points(id_, [(2, b'{"index": 2, "again": true}', False)])  # kept already: stays
+    assert [(seq, p["index"]) for seq, p in store.sweep_points(id_)] == [(1, 2), (2, 0)]
+    assert store.sweep_points(id_, after=1) == [(2, {"index": 0, "error": "x"})]
+    assert store.sweep_indices(id_) == {0, 2}
+    assert (store.sweep(id_)["done"], store.sweep(id_)["errors"]) == (2, 1)
+    assert store.set_sweep_status(id_, "running", restarted=True, only_if=("queued",))
+    assert store.sweep(id_)["resumed_from"] == 2
+    assert not store.set_sweep_status(id_, "failed", only_if=("queued",))  # not from running
+    assert store.sweeps(10)[0]["id"] == id_
+
+
+def test_a_stopped_server_s_sweeps_are_failed_and_bad_rows_are_never_served(store):
+    id_, other = "sha256:" + "2" * 64, "sha256:" + "3" * 64
+    store.create_sweep(id_, "run", {}, 2)
+    store.create_sweep(other, "run", {}, 2)
+    time.sleep(0.05)
+    alive = time.time()
+    store.touch_sweeps([other])  # the heartbeat of the server computing it
+    assert store.fail_stale_sweeps(alive - 0.01, "stopped") == [id_]
+    assert store.sweep(other)["status"] == "queued"
+    assert store.sweep(id_)["status"] == "failed" and store.sweep(id_)["detail"] == "stopped"
+    # a point row and a request that do not parse: logged, dropped, not served
+    store.put_sweep_points(other, [(0, b"{not json", False), (1, b'{"index": 1, "error": null}', False)])
+    assert [p["index"] for _, p in store.sweep_points(other)] == [1]
+    assert store.sweep_indices(other) == {1}  # a resubmission computes point 0 again
+    with store.connect() as conn:
+        store._execute(conn, "UPDATE sweeps SET request = %s WHERE id = %s", ("[1, 2", other))
+    assert store.sweep(other) is None and store.sweep_points(other) == []
