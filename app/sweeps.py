@@ -209,6 +209,22 @@ def point_record(plan: Plan, point: Point, outcome: dict) -> tuple[dict, bool]:
             "error": None}, False
 
 
+def plan_view(plan: Plan, workers: int | None) -> dict:
+    """POST /api/sweeps/plan: the sweep's size and an estimate of its time, before it starts.
+    The work units are the budgets' estimated nanoseconds of one core on the reference machine
+    (pessimistic), so the seconds are an upper estimate; a point is never split, so the
+    longest point bounds the time from below."""
+    valid = [p for p in plan.points if p.error is None]
+    compute = sum(p.units for p in valid) * 1e-9
+    longest = max((p.units for p in valid), default=0.0) * 1e-9
+    return {"id": plan.id, "kind": plan.kind, "total": plan.total, "valid": len(valid),
+            "models": len(plan.request["base"]["models"]) if "models" in plan.request["base"] else None,
+            "work_units": compute * 1e9, "compute_seconds": compute, "longest_point_seconds": longest,
+            "workers": workers, "estimated_seconds": max(longest, compute / workers) if workers else None,
+            "point_errors": [{"index": p.index, "point": p.values, "seed": p.seed, "error": p.error}
+                             for p in plan.points if p.error is not None]}
+
+
 def failure_or(outcome) -> dict:
     """A task's outcome, or the error of a task that failed outside the point's own function
     (its worker died, it was cancelled)."""
@@ -301,10 +317,13 @@ class SweepEngine:
                     self._client = Client(self._cluster, set_as_default=False)
             return self._client
 
-    def workers(self) -> int:
-        """The cluster's workers (0 before it is first used)."""
+    def workers(self) -> int | None:
+        """The cluster's workers: counted once it is in use; before, the embedded cluster's
+        size, or None (an external cluster not yet asked)."""
         client = self._client
-        return 0 if client is None else len(client.scheduler_info(n_workers=-1).get("workers", {}))
+        if client is not None:
+            return len(client.scheduler_info(n_workers=-1).get("workers", {}))
+        return None if self.settings.dask_scheduler else self.settings.sweep_workers or os.cpu_count() or 1
 
     # --- sweeps ------------------------------------------------------------------------------
     def start_once(self) -> None:

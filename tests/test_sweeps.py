@@ -177,6 +177,22 @@ def test_the_same_sweep_is_answered_from_the_store(lab):
     finished(lab, other.json()["id"])
 
 
+def test_a_plan_gives_the_size_and_an_estimate_without_computing(lab):
+    body = {**RUN_SWEEP, "grid": {"seq_len": [10, 20, 5000]}, "seeds": [40, 41]}
+    plan = lab.post("/api/sweeps/plan", json=body)
+    assert plan.status_code == 200, plan.text
+    p = plan.json()
+    assert (p["total"], p["valid"], p["models"], p["kind"]) == (6, 4, 2, "run")
+    assert [e["point"] for e in p["point_errors"]] == [{"seq_len": 5000}] * 2
+    assert p["workers"] == 2 and p["compute_seconds"] > p["longest_point_seconds"] > 0
+    assert p["estimated_seconds"] == max(p["longest_point_seconds"], p["compute_seconds"] / 2)
+    assert lab.get(f"/api/sweeps/{p['id']}").status_code == 404  # nothing started
+    assert lab.post("/api/sweeps/plan", json={**body, "grid": {}}).status_code == 422
+    started = lab.post("/api/sweeps", json=body).json()
+    assert started["id"] == p["id"] and started["total"] == 6
+    finished(lab, p["id"])
+
+
 def test_a_late_client_gets_what_is_finished_then_done(lab):
     id_ = lab.post("/api/sweeps", json=RUN_SWEEP).json()["id"]
     finished(lab, id_)

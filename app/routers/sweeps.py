@@ -18,7 +18,14 @@ from gradient_flow_lab.app.sweep_schemas import (
     SweepRequest,
     SweepStatus,
 )
-from gradient_flow_lab.app.sweeps import SweepEngine, plan_sweep, status_view, sweep_document, sweep_progress
+from gradient_flow_lab.app.sweeps import (
+    SweepEngine,
+    plan_sweep,
+    plan_view,
+    status_view,
+    sweep_document,
+    sweep_progress,
+)
 from gradient_flow_lab.app.weights import UNPACKED_FACTOR, load_network
 
 router = APIRouter(prefix="/api", tags=["sweeps"])
@@ -33,6 +40,13 @@ NOT_FOUND_DOCS = {404: {"description": "no sweep with this id in the store", "co
 
 def engine_of(request: Request) -> SweepEngine:
     return request.app.state.sweeps
+
+
+def networks_of(request: Request):
+    """The uploaded networks a point's models may name (as for POST /api/runs)."""
+    state = request.app.state
+    unpacked_max = UNPACKED_FACTOR * state.settings.weights_bytes_max
+    return lambda id_: load_network(id_, state.store(), state.networks, unpacked_max)
 
 
 def found(row: dict | None, id_: str) -> dict:
@@ -50,14 +64,19 @@ def post_sweep(request: Request, body: Annotated[SweepRequest, Body(openapi_exam
     is finished (200), followed when it is computing (200), resumed from its finished points
     when it failed or was cancelled (200)."""
     state = request.app.state
-    unpacked_max = UNPACKED_FACTOR * state.settings.weights_bytes_max
-
-    def networks(id_: str):
-        return load_network(id_, state.store(), state.networks, unpacked_max)
-
-    plan = plan_sweep(body, state.settings, networks)
+    plan = plan_sweep(body, state.settings, networks_of(request))
     row, created = engine_of(request).submit(plan)
     return JSONResponse(status_view(row), status_code=201 if created else 200)
+
+
+@router.post("/sweeps/plan", response_class=JSONResponse, responses=ERROR_DOCS)
+def plan(request: Request, body: Annotated[SweepRequest, Body(openapi_examples=SWEEP_EXAMPLES)]):
+    """A sweep's size and an estimate of its time, without starting it: its id, its points
+    (and those a grid value makes invalid, with their errors), its work units and the seconds
+    they should take on the cluster's workers (an upper estimate). The same 422s as POST."""
+    state = request.app.state
+    return JSONResponse(plan_view(plan_sweep(body, state.settings, networks_of(request)),
+                                  engine_of(request).workers()))
 
 
 @router.get("/sweeps", response_class=JSONResponse)
