@@ -159,12 +159,12 @@ def test_korean_train_tab_renders_in_korean(page, live_server, artifacts):
 
 def test_url_problems_are_said_in_korean(page, live_server):
     page.goto(train_url(live_server.url, "ko", train_task="sorting", train_models="lstm,transformer"))
-    text = page.text_content("#train-message").strip()
+    text = page.text_content("#train-url-note .message-text").strip()  # a note of its own
     assert text.startswith("학습 URL의 일부를 이해하지 못했습니다: ")
     assert "알 수 없는 모델 “transformer”" in text
     assert "train_task=“sorting”은(는) adding, copy, temporal_order 중 하나가 아닙니다" in text
     choose_language(page, "en")
-    text = page.text_content("#train-message").strip()
+    text = page.text_content("#train-url-note .message-text").strip()
     assert text.startswith("Some of the training URL was not understood: unknown model “transformer”")
 
 

@@ -7,8 +7,13 @@ Every page is offline and ends by checking there was no failed request, console 
 error (the `page` fixture), so a Plotly exception anywhere fails the test that provoked it.
 """
 
+import csv
+import io
+import json
+import struct
 from urllib.parse import urlencode
 
+import httpx
 import pytest
 from browser_helpers import offline_page, wait_for, wait_rendered
 
@@ -68,8 +73,18 @@ def test_the_clip_strip_is_there_only_when_clipping_is_on(page, live_server, cli
 def test_start_is_off_while_training_and_tab_switches_throw_nothing(page, live_server):
     posts = []
     page.on("request", lambda r: posts.append(r.url) if r.url.endswith("/api/train/stream") else None)
-    page.goto(url(live_server.url, **{**SHORT_TRAINING, "train_models": "rnn-tanh,lstm,gru",
-                                        "train_seq_len": "20", "train_steps": "5000", "train_eval_every": "20"}))
+    page.goto(
+        url(
+            live_server.url,
+            **{
+                **SHORT_TRAINING,
+                "train_models": "rnn-tanh,lstm,gru",
+                "train_seq_len": "20",
+                "train_steps": "5000",
+                "train_eval_every": "20",
+            },
+        )
+    )
     page.click("#train-start")
     wait_train(page, "running")
     assert page.is_disabled("#train-start") and page.is_enabled("#train-stop")
@@ -86,3 +101,218 @@ def test_start_is_off_while_training_and_tab_switches_throw_nothing(page, live_s
     wait_train(page, "stopped")
     assert page.is_enabled("#train-start")
     aborted_stream_ok(page)
+
+
+# ---------------------------------------------------------------- playback
+
+
+def status(page) -> str:
+    return page.text_content("#status")
+
+
+def test_playback_says_what_it_does_and_keeps_its_keys(page, live_server):
+    page.goto(url(live_server.url, models="rnn-tanh", seq_len="30", speed="max"))
+    wait_rendered(page)
+    done = status(page)
+    assert done.startswith("Done: computed in") and "event" not in done
+    # Step once the run is done starts it again at its first step
+    page.click("#step")
+    wait_for(page, "document.getElementById('position').dataset.p === '1'")
+    # paused, the status line says so (it said "Playing back…")
+    assert "Paused here" in status(page) and "Playing" not in status(page)
+    # after the timeline, Space plays and Esc resets without a click elsewhere first
+    page.focus("#scrubber")
+    page.keyboard.press("ArrowRight")
+    wait_for(page, "document.getElementById('position').dataset.p === '2'")
+    page.keyboard.press(" ")  # plays on, to the end (2T = 60 steps)
+    wait_for(page, "document.getElementById('position').dataset.p === '60'")
+    page.keyboard.press("Escape")
+    wait_for(page, "document.documentElement.dataset.run === 'idle'")
+
+
+# ---------------------------------------------------------------- the URL
+
+
+def test_numbers_the_url_gets_wrong_are_said_and_the_note_stays(page, live_server):
+    page.goto(url(live_server.url, models="rnn-tanh", seq_len="", sigma_max="banana", speed="max"))
+    wait_rendered(page)
+    note = page.locator("#url-note")
+    assert note.is_visible()
+    text = note.text_content()
+    assert "sigma_max=“banana” is not a number; using off" in text and "seq_len is empty; using 50" in text
+    assert not page.is_checked("#sigma_on")  # "banana" no longer turns the rescaling on
+    # the next run's messages do not replace the note; its Close button does
+    page.click("#run")
+    wait_rendered(page)
+    assert note.is_visible()
+    note.get_by_role("button", name="Close").click()
+    assert note.is_hidden()
+    # the Train tab's own
+    page.goto(url(live_server.url, tab="train", train_steps="abc"))
+    assert "train_steps=“abc” is not a number; using 1500" in page.text_content("#train-url-note")
+    assert page.input_value("#train_steps") == "1500"
+
+
+# ---------------------------------------------------------------- runs the server would refuse
+
+
+def test_a_run_too_large_to_show_in_full_leaves_out_what_does_not_fit(page, live_server):
+    page.allowed_console = (HTTP_ERROR_LOG,)  # the refusals the page answers by leaving arrays out
+    page.goto(url(live_server.url, seq_len="1000", hidden_size="128", speed="max"))  # the default models
+    wait_rendered(page, timeout=60_000)
+    assert not page.is_checked("#jacobian") and "jacobian=0" in page.evaluate("location.search")
+    message = page.text_content("#message")
+    assert "left out the Jacobian norms" in message and page.get_attribute("#message", "data-tone") == "info"
+    # five models at T = 2000, H = 128: the heavy per-step arrays go too, the gradient flow stays whole
+    models = "rnn-sigmoid,rnn-tanh,rnn-relu,lstm,gru"
+    page.goto(url(live_server.url, models=models, seq_len="2000", hidden_size="128", speed="max"))
+    wait_rendered(page, timeout=90_000)
+    fitted = page.evaluate("document.documentElement.dataset.fitted").split()
+    assert fitted[0] == "jacobian" and "hidden" in fitted and "grads" not in fitted
+    assert "the hidden-state heatmap" in page.text_content("#message")
+    lines = page.evaluate("""() => document.getElementById('chart-flow').data
+        .filter((d) => d.meta?.kind === 'line').map((d) => d.y.length)""")
+    assert lines == [2000] * 5  # every step of every model (the sigmoid's underflow marked, not missing)
+
+
+# ---------------------------------------------------------------- a loss at every step
+
+
+def test_a_loss_at_every_step_is_not_read_as_memory(page, live_server):
+    page.goto(url(live_server.url, models="rnn-tanh,lstm", seq_len="40", loss="all", speed="max"))
+    wait_rendered(page)
+    headline = page.text_content("#headline")
+    assert headline.startswith("With a loss at every step") and "not how far memory reaches" in headline
+    readings = page.eval_on_selector_all("#model-cards .model-card p", "els => els.map((e) => e.textContent)")
+    readings = [r for r in readings if r]
+    assert len(readings) == 2
+    assert all("with a loss at every step" in r and "vanished" not in r for r in readings)
+    sub = page.text_content("#flow-sub")
+    assert "with a loss at every step" in sub and "loss at the last step" not in sub
+    # back to the last step: the memory words come back
+    page.goto(url(live_server.url, models="rnn-tanh,lstm", seq_len="40", loss="last", speed="max"))
+    wait_rendered(page)
+    assert not page.text_content("#headline").startswith("With a loss") and "last step" in page.text_content(
+        "#flow-sub"
+    )
+
+
+# ---------------------------------------------------------------- the page's layout
+
+BOX = "(sel) => { const r = document.querySelector(sel).getBoundingClientRect(); return [r.left, r.right]; }"
+
+
+def test_readout_and_formulas_fit_their_boxes(page, live_server):
+    # the longest readout ("backward · t = 1000 / 1000") stays inside the sidebar at 1280 px
+    page.goto(
+        url(live_server.url, models="rnn-tanh", seq_len="1000", hidden_size="8", jacobian="0", speed="max")
+    )
+    wait_rendered(page)
+    page.locator("#scrubber").fill("1001")  # the first backward step: t = 1000
+    wait_for(page, "document.getElementById('position').textContent === 'backward · t = 1000 / 1000'")
+    readout, panel = page.evaluate(BOX, "#position"), page.evaluate(BOX, "#panel-explore .panel")
+    assert readout[0] >= panel[0] and readout[1] <= panel[1] - 1
+    # every part of every formula is inside its explainer's box (the highway's "= diag(Πf_k)" too)
+    cut = page.evaluate("""() => [...document.querySelectorAll('.formula')].filter((f) =>
+        f.scrollWidth > f.clientWidth + 1).map((f) => f.closest('article').id)""")
+    assert cut == []
+
+
+def test_a_phone_gets_the_charts_after_run_and_no_toolbar_over_the_legend(context, live_server, artifacts):
+    page, rec = offline_page(context, width=390, height=844)
+    try:
+        page.goto(url(live_server.url, tab="explore"))
+        assert page.evaluate("getComputedStyle(document.querySelector('.transport')).position") == "static"
+        page.fill("#seq_len", "30")
+        page.click("#run")
+        wait_rendered(page)
+        top = page.evaluate("document.getElementById('status').getBoundingClientRect().top")
+        assert -2 <= top < 120  # the results, not the controls, fill the screen
+        assert (
+            page.evaluate(
+                "getComputedStyle(document.querySelector('#chart-flow .modebar-container')).display"
+            )
+            == "none"
+        )
+        cut = page.evaluate("""() => [...document.querySelectorAll('.formula')].filter((f) =>
+            f.scrollWidth > f.clientWidth + 1).length""")
+        assert cut == 0 and page.evaluate("document.documentElement.scrollWidth") <= 390
+    finally:
+        page.close()
+    assert not rec.problems()
+
+
+def test_an_explore_lesson_stays_on_explore_and_show_me_clears_the_top_bar(page, live_server):
+    page.goto(live_server.url + "/?lesson=zigzag")
+    wait_for(page, "!document.getElementById('lesson-banner').hidden")
+    banner = page.locator("#lesson-banner")
+    assert banner.get_attribute("data-tab") == "explore" and banner.is_visible()
+    page.click("#tab-train")
+    assert banner.is_hidden()
+    page.click("#tab-explore")
+    assert banner.is_visible()
+    margin = page.evaluate("getComputedStyle(document.getElementById('explain-bound')).scrollMarginTop")
+    assert float(margin.rstrip("px")) >= 60  # the sticky top bar's height and a little more
+
+
+def test_korean_has_a_cjk_font_in_the_stack(page, live_server):
+    page.goto(live_server.url + "/?lang=ko")
+    family = page.evaluate("getComputedStyle(document.body).fontFamily")
+    assert "Noto Sans CJK KR" in family and "Malgun Gothic" in family
+
+
+# ---------------------------------------------------------------- exports
+
+
+def test_exports_png_curl_python_and_the_training_as_files(page, live_server, tmp_path):
+    page.goto(
+        url(live_server.url, models="rnn-tanh,lstm", seq_len="20", hidden_size="8", seed="7", speed="max")
+    )
+    wait_rendered(page)
+    # the settings as curl: POST /api/runs with the page's exact body, and the server answers it
+    page.click("#export-curl")
+    curl = page.text_content("#snippet .snippet-code")
+    body = curl.split("<<'JSON'\n", 1)[1].split("\nJSON", 1)[0]
+    assert "/api/runs" in curl and json.loads(body)["seed"] == 7 and json.loads(body)["seq_len"] == 20
+    answer = httpx.post(
+        live_server.url + "/api/runs", content=body, headers={"content-type": "application/json"}
+    )
+    assert answer.status_code == 200 and [m["label"] for m in answer.json()["models"]] == [
+        "RNN (tanh)",
+        "LSTM",
+    ]
+    page.click("#snippet .snippet-close")
+    # the same as Python, with the package being built: gfl.run(**request)
+    page.click("#export-python")
+    py = page.text_content("#snippet .snippet-code")
+    assert py.startswith("import gradient_flow_lab as gfl") and "run = gfl.run(**request)" in py
+    request = {}
+    exec(py.split("run = gfl.run", 1)[0].replace("import gradient_flow_lab as gfl", ""), {}, request)
+    assert request["request"] == json.loads(body)
+    page.click("#snippet .snippet-close")
+    # the chart as a PNG with its title, settings and key: taller than the chart alone
+    with page.expect_download() as got:
+        page.click("#export-png")
+    png = tmp_path / "flow.png"
+    got.value.save_as(png)
+    width, height = struct.unpack(">II", png.read_bytes()[16:24])
+    assert got.value.suggested_filename.endswith("seed7.png") and (width, height) == (
+        2400,
+        2 * (74 + 560 + 44),
+    )
+    # the Train tab's training as JSON and CSV
+    page.goto(url(live_server.url, **SHORT_TRAINING))
+    assert page.is_disabled("#train-export-json")
+    page.click("#train-start")
+    wait_train(page, "done")
+    with page.expect_download() as got:
+        page.click("#train-export-json")
+    data = json.loads(got.value.path().read_text())
+    assert [m["label"] for m in data["models"]] == ["RNN (tanh)", "LSTM"] and data["complete"]
+    assert len(data["models"][0]["progress"]["loss"]) == len(data["models"][0]["progress"]["step"]) > 0
+    assert data["models"][1]["evals"]["step"] == [40, 80]
+    with page.expect_download() as got:
+        page.click("#train-export-csv")
+    rows = list(csv.reader(io.StringIO(got.value.path().read_text())))
+    assert rows[0] == ["model", "label", "step", "loss", "grad_norm_total", "clipped_fraction", "mse"]
+    assert {r[1] for r in rows[1:]} == {"RNN (tanh)", "LSTM"}

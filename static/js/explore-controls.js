@@ -176,8 +176,17 @@ export class ExploreControls {
     }));
   }
 
+  /** The flow chart's sentence for its y (`view`) and the run on screen's loss (`lossAt`): with
+   * a loss at every step no bound is drawn, and the ratio is no memory horizon. */
   writeFlowSubtitle(view) {
-    $("#flow-sub").replaceChildren(...nodes(view === "jac" ? "explore.flow.sub.jac" : "explore.flow.sub.grad"));
+    const grad = this.lossAt === "all" ? "explore.flow.sub.grad.all" : "explore.flow.sub.grad";
+    $("#flow-sub").replaceChildren(...nodes(view === "jac" ? "explore.flow.sub.jac" : grad));
+  }
+
+  /** The run on screen (null: none) changed: the words that depend on it. */
+  showRun(run) {
+    this.lossAt = run?.config.loss?.at ?? "last";
+    this.writeFlowSubtitle(this.read().view);
   }
 
   /** Everything these controls wrote, in the current language. */

@@ -53,9 +53,14 @@ const views = new ExploreViews({
   summary: new SummaryCards($("#model-cards"), $("#headline"), { onTrain: trainThese }),
 }, { cards: $("#model-cards") });
 const message = new MessageBox($("#message"));
+const urlNote = new MessageBox($("#url-note")); // what the URL did not understand
 const status = new StatusLine($("#status"), { html: true, write: () => t("explore.status.ready") });
 const controls = new ExploreControls($("#controls"), {
-  onRun: () => runs.start(),
+  onRun: () => {
+    runs.start();
+    // on a phone the charts are below the controls: Run brings them into view
+    if (window.matchMedia("(max-width: 760px)").matches) $("#status").scrollIntoView({ block: "start" });
+  },
   onSpeed: (speed) => player.setSpeed(speed),
   onMode: (view, x) => {
     views.setMode(view, x);
@@ -68,19 +73,21 @@ const controls = new ExploreControls($("#controls"), {
     player.kick();
   },
 });
-const downloads = new Exports({ json: $("#export-json"), csv: $("#export-csv"), torch: $("#export-torch") }, {
-  current: () => runs.run, networks: controls.networks, message,
-});
+const downloads = new Exports({
+  json: $("#export-json"), csv: $("#export-csv"), torch: $("#export-torch"), png: $("#export-png"),
+  curl: $("#export-curl"), python: $("#export-python"),
+}, { current: () => runs.run, networks: controls.networks, message, values: () => controls.read(), chart: $("#chart-flow") });
 const runs = new RunController({ controls, views, player, message, status, onChange: () => {
   downloads.update();
   controls.showUnits(runs.run);
+  controls.showRun(runs.run);
 } });
 const transport = new Transport({ runs, player });
 const loop = new RenderLoop({
   views, player, current: () => runs.run,
   onFrame: (p, playing) => {
     transport.show(p, playing);
-    runs.frame(p);
+    runs.frame(p, playing);
   },
   onDrawn: () => runs.drawn(),
 });
@@ -98,6 +105,7 @@ onLanguage((lang) => {
   updateUrl({ lang });
   controls.relabel();
   message.relabel();
+  urlNote.relabel();
   status.relabel();
   transport.relabel();
   views.relabel();
@@ -135,18 +143,18 @@ async function start() {
     .catch((e) => message.show(() => e.message || t("explore.message.no_limits")));
   const narrow = window.matchMedia("(max-width: 760px)").matches;
   if (narrow && !values.weights.length) $("#network").open = false;
-  let ran = true;
   if (named.has("explore") && values.tab === "explore") {
     if (narrow) {
       $("#settings").open = false;
       $("#network").open = false;
     }
-    ran = await autorun(values, gone);
+    await autorun(values, gone);
   }
-  // after the autorun has started (a new run clears the message line), so that the note stays
-  if (problems.explore.length && ran) {
+  // in a note of its own, which stays until closed (the run's messages come and go below it)
+  if (problems.explore.length) {
     const list = () => problems.explore.map((problem) => problem()).join(t("explore.message.url.join"));
-    message.show(() => t("explore.message.url", { problems: list() }), { tone: "info" });
+    urlNote.show(() => t("explore.message.url", { problems: list() }),
+      { tone: "info", actions: [{ label: () => t("page.url_note.close"), onClick: () => urlNote.hide() }] });
   }
 }
 

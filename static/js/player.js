@@ -88,9 +88,14 @@ export class Player {
   }
 
   /** Exactly one time step forwards (+1) or backwards (−1); pauses playback. A step beyond the
-   * frames received so far is kept and shown as soon as they arrive. */
+   * frames received so far is kept and shown as soon as they arrive; a step forwards from the
+   * end of a run starts it again at its first step. */
   step(delta = 1) {
     this.playing = false;
+    if (delta > 0 && this.ended) {
+      this.target = 0;
+      this.p = 0;
+    }
     const from = Math.max(Math.floor(this.target), this.p);
     this.target = Math.min(this.total, Math.max(0, (delta > 0 ? from : this.p) + delta));
     this.kick();

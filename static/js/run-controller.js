@@ -14,6 +14,11 @@ import { ApiError, retryAfter, streamRun } from "./stream-client.js";
 
 const root = document.documentElement;
 
+/** What the page leaves out, in this order, when the server says a run's answer would be too
+ * large (a 422 on `include`): the Jacobian norms (their checkbox turns off), then the per-step
+ * arrays that no control names, lightest view first. The gradient flow never goes. */
+const FIT_ORDER = ["jacobian", "preactivation", "gates", "cell_state", "hidden", "grads"];
+
 export class RunController {
   /**
    * @param controls  the ExploreControls (their values, the URL)
@@ -45,11 +50,14 @@ export class RunController {
     return !!this.stream;
   }
 
-  /** Start a run of the current controls; `paused` shows t = 1 and waits (Step from idle). */
-  async start({ paused = false } = {}) {
-    const values = this.controls.read();
+  /** Start a run of the current controls; `paused` shows t = 1 and waits (Step from idle).
+   * `drop`: the arrays left out of `include` so that the answer fits the server's limits
+   * (`fitted`: every one left out since Run, said in words once the run is done). */
+  async start({ paused = false, drop = [], fitted = [] } = {}) {
+    const values = { ...this.controls.read(), drop };
     this.controls.syncUrl();
     this.message.hide();
+    delete root.dataset.fitted;
     if (!values.models.length) {
       this.message.show(() => t("explore.message.no_model"), { tone: "info" });
       return;
@@ -91,9 +99,15 @@ export class RunController {
       performance.mark("gfl:streamed");
       this.end("done");
       announce(this.run, true);
+      if (fitted.length) this.showFitted(fitted);
     } catch (e) {
       if (e.name === "AbortError" || mine !== this.stream) return;
       this.end("error");
+      const left = started ? null : this.fit(e, values);
+      if (left) {
+        this.start({ paused, drop: left.filter((name) => name !== "jacobian"), fitted: [...fitted, left.at(-1)] });
+        return;
+      }
       const seconds = started ? null : retryAfter(e);
       if (seconds != null) {
         this.retry.schedule(e, seconds, () => this.start({ paused }));
@@ -175,31 +189,47 @@ export class RunController {
     delete root.dataset.rendered;
   }
 
-  /** The status line at playback position p, while streaming and once done. */
-  frame(p) {
+  /** The status line at playback position p, while streaming and once done: playing back,
+   * paused, or at the end (`playing`: the clock moves). */
+  frame(p, playing) {
     if (!this.run || this.queued) return; // the status line says where the new run waits
     const { available, total } = this.run;
     if (root.dataset.run === "streaming") {
       this.status.set(() => (available >= total ? t("explore.status.streaming.all")
         : t("explore.status.streaming", { n: available, total })));
     } else if (root.dataset.run === "done") {
-      const v = { n: this.events, s: ((this.finishedAt - this.startedAt) / 1000).toFixed(2) };
-      const one = this.events === 1;
-      if (p < total) this.status.set(() => (one ? t("explore.status.done.playing.one", v) : t("explore.status.done.playing", v)));
-      else this.status.set(() => (one ? t("explore.status.done.one", v) : t("explore.status.done", v)));
+      const v = { s: ((this.finishedAt - this.startedAt) / 1000).toFixed(2) };
+      const key = p >= total ? "explore.status.done" : playing ? "explore.status.done.playing" : "explore.status.done.paused";
+      this.status.set(() => t(key, v));
     }
+  }
+
+  /** After a 422 on `include` (the answer would be too large): the arrays to leave out next,
+   * the newly dropped one last; null when nothing is left to drop (or another error). The
+   * Jacobian norms go through their checkbox, so the URL says so. */
+  fit(e, values) {
+    if (!(e instanceof ApiError) || e.status !== 422 || !e.errors.some((x) => (x.loc || []).includes("include"))) {
+      return null;
+    }
+    const next = FIT_ORDER.find((name) => (name === "jacobian" ? values.jacobian === "1" : !values.drop.includes(name)));
+    if (!next) return null;
+    if (next === "jacobian") {
+      this.controls.set({ jacobian: "0" });
+      this.controls.syncUrl();
+    }
+    return [...values.drop, next];
+  }
+
+  /** What was left out of the run on screen so that it fits, in words. */
+  showFitted(fitted) {
+    const what = () => fitted.map((name) => t(`explore.fit.${name}`)).join(t("explore.fit.join"));
+    root.dataset.fitted = fitted.join(" ");
+    this.message.show(() => t("explore.fit.note", { what: what() }), { tone: "info" });
   }
 
   /** An error in words, with the way out where there is one. */
   showError(e) {
-    const actions = [];
-    const jacobian = this.controls.read().jacobian === "1";
-    if (e instanceof ApiError && e.status === 422 && e.errors.some((x) => (x.loc || []).includes("include")) && jacobian) {
-      actions.push({ label: () => t("explore.message.without_jacobian"), onClick: () => {
-        this.controls.set({ jacobian: "0" });
-        this.start();
-      } });
-    }
+    const actions = []; // (a refusal on `include` never comes here: fit() leaves arrays out instead)
     if (e instanceof ApiError && (e.status === 503 || e.kind === "broken" || e.kind === "network")) {
       actions.push({ label: () => t("explore.message.try_again"), onClick: () => this.start() });
     }

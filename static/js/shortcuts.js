@@ -38,8 +38,11 @@ export function bindShortcuts({ runs, player }) {
     if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || help.open) return;
     if (activeTab() !== "explore") return; // the explorer is hidden
     const { target } = e;
-    // a focused control keeps its own keys: typing, toggling, choosing, Enter submits the form
-    if (target instanceof HTMLElement && (target.isContentEditable ||
+    // a focused control keeps its own keys: typing, toggling, choosing, Enter submits the form;
+    // the timeline keeps only its arrows, Home and End (Space, Esc and the letters still act
+    // after a drag of it, without a click elsewhere first)
+    const timelineKey = target?.id === "scrubber" && !e.key.startsWith("Arrow") && !["Home", "End"].includes(e.key);
+    if (target instanceof HTMLElement && !timelineKey && (target.isContentEditable ||
         target.matches("input, select, textarea, button, summary, a[href], .js-plotly-plot *"))) return;
     const action = keys[e.key.length === 1 ? e.key.toLowerCase() : e.key] || keys[e.key];
     if (!action) return;

@@ -30,7 +30,9 @@ import { MODEL_KEYS, MODELS } from "./catalogue.js";
 import { t } from "./i18n.js";
 
 const INCLUDE = ["hidden", "cell_state", "gates", "grads", "jacobian", "preactivation"];
-const include = (on) => INCLUDE.filter((name) => name !== "jacobian" || on === "1");
+// `values.drop`: arrays the page leaves out so that the answer fits the server's limits (run-controller.js)
+const include = (on, values) => INCLUDE.filter((name) => (name !== "jacobian" || on === "1")
+  && !values.drop?.includes(name));
 const sgd = (values) => values.train_optimizer === "sgd";
 
 /** An uploaded network's URL value → its model entry ({weights, activation?}). */
@@ -164,10 +166,21 @@ const propsOf = (tab) => PROPS.filter((prop) => prop.tab === tab);
 /** What the URL did not understand, by tab: the texts' keys (each a function of its values). */
 const PROBLEMS = {
   explore: { model: "explore.url.unknown_model", none: "explore.url.no_model", choice: "explore.url.bad_choice",
-    weights: "explore.url.bad_weights" },
-  train: { model: "train.url.model", choice: "train.url.choice" },
+    weights: "explore.url.bad_weights", number: "explore.url.bad_number", empty: "explore.url.empty" },
+  train: { model: "train.url.model", choice: "train.url.choice", number: "train.url.bad_number", empty: "train.url.empty" },
   sweep: { model: "sweep.url.model", none: "sweep.url.no_model", choice: "sweep.url.choice" },
 };
+
+/** Whether a URL's text is a value of a number-like key: a finite number ("none" as well for a
+ * switched key, a whole number ≥ 0 for a seed); empty only where the default is. The API judges
+ * the range; a text that is no number at all would be sent as it is, or read as the default. */
+function numberText(prop, raw) {
+  if (raw === "") return prop.default === "";
+  if (prop.type === "switched" && raw === "none") return true;
+  if (prop.type === "seed") return /^\d+$/.test(raw);
+  return Number.isFinite(Number(raw));
+}
+const NUMBER_TYPES = new Set(["number", "switched", "seed"]);
 
 /** The defaults of `tab`'s keys (of every key without a tab). */
 export function defaults(tab) {
@@ -211,6 +224,10 @@ export function parseUrl(search) {
       values[prop.name] = [...new Set(items.filter((item) => WEIGHTS_VALUE.test(item)))];
     } else if (choices(prop) && !choices(prop).includes(raw) && !prop.unlisted?.includes(raw)) {
       report("choice", { key: prop.name, value: raw, choices: choices(prop).join(", ") });
+    } else if (NUMBER_TYPES.has(prop.type) && !numberText(prop, raw)) {
+      // the default, said: "sigma_max=banana" no longer turns the rescaling on, "seq_len=" no longer runs T = 50 unsaid
+      const fallback = prop.default === "none" ? t("explore.url.off") : prop.default;
+      report(raw === "" ? "empty" : "number", { key: prop.name, value: raw, default: fallback });
     } else {
       values[prop.name] = raw;
     }

@@ -20,6 +20,7 @@ import { MetricChart } from "./views/train-metric.js";
 const $ = (selector) => document.querySelector(selector);
 
 const message = new MessageBox($("#train-message"));
+const urlNote = new MessageBox($("#train-url-note")); // what the URL did not understand
 const controls = new TrainControls($("#train-controls"), { onStart: () => training.start() });
 const training = new Training({
   views: {
@@ -53,6 +54,7 @@ onLanguage(() => {
   controls.relabel();
   training.status.relabel();
   message.relabel();
+  urlNote.relabel();
   training.relabel();
 });
 
@@ -61,9 +63,9 @@ onThemeChange((theme) => training.setTheme(theme));
 function start() {
   const { values, problems } = parseUrl(location.search);
   controls.write(values);
-  if (problems.train.length) {
-    message.show(() => t("train.url.problems", { problems: problems.train.map((problem) => problem()).join("; ") }),
-      { tone: "info" });
+  if (problems.train.length) { // a note of its own, which stays until closed
+    urlNote.show(() => t("train.url.problems", { problems: problems.train.map((problem) => problem()).join("; ") }),
+      { tone: "info", actions: [{ label: () => t("page.url_note.close"), onClick: () => urlNote.hide() }] });
   }
   if (activeTab() === "train") controls.syncUrl(); // main.js has shown the tab the URL names
   fetchMeta().then((meta) => controls.setLimits(meta.limits || {}))

@@ -5,6 +5,7 @@
 // Retry-After). Only the stream of the last Start counts: one still arriving from before is
 // dropped.
 
+import { downloadBlob } from "./exports.js";
 import { drawDirty } from "./frame-budget.js";
 import { fmt } from "./format.js";
 import { t } from "./i18n.js";
@@ -61,6 +62,10 @@ export class Training {
     } });
     this.tick = this.tick.bind(this);
     this.ui.stop.addEventListener("click", () => this.stop());
+    // the training on screen as JSON or CSV (TrainData.toJSON / toCSV)
+    this.exports = { json: $("#train-export-json"), csv: $("#train-export-csv") };
+    this.exports.json.addEventListener("click", () => this.download("json"));
+    this.exports.csv.addEventListener("click", () => this.download("csv"));
     this.setState("idle");
   }
 
@@ -159,10 +164,21 @@ export class Training {
     }
   }
 
+  /** The training on screen as a file, named after its task, T and seed ("_partial" until done). */
+  download(kind) {
+    const { data } = this;
+    if (!data) return;
+    const c = data.config;
+    const name = `gradient-flow-lab_train_${c.task}_T${c.seq_len}_seed${c.seed}${data.final ? "" : "_partial"}.${kind}`;
+    const text = kind === "json" ? JSON.stringify(data.toJSON()) : data.toCSV();
+    downloadBlob(new Blob([text], { type: kind === "json" ? "application/json" : "text/csv" }), name);
+  }
+
   /** The `start` event: a new training on screen. */
   begin(ev) {
     const data = new TrainData(ev);
     this.data = data;
+    for (const button of Object.values(this.exports)) button.disabled = false;
     this.startedAt = performance.now();
     this.endedAt = 0;
     for (const el of document.querySelectorAll("[data-train-empty]")) el.hidden = true;

@@ -56,10 +56,14 @@ function clause(m, s, T, first) {
   return first ? t("explore.clause.first.ratio", v) : t("explore.clause.rest.ratio", v);
 }
 
-/** One sentence per model: what its gradient did and what that means. */
-export function reading(m, s, T) {
+/** One sentence per model: what its gradient did and what that means. With a loss at every
+ * step (`at` "all") each h_t has its own step's loss too: the ratio is said, not read as memory. */
+export function reading(m, s, T, at = "last") {
   const u = s.summary;
   const v = { name: modelName(m), Name: modelName(m, { start: true }), t: u.overflow_step };
+  if (at === "all" && u.overflow_step === null && u.log10_grad_ratio !== null) {
+    return t("explore.reading.all", { ...v, ratio: ratioPhrase(u.log10_grad_ratio, "T") });
+  }
   if (u.overflow_step !== null) {
     return u.overflow_phase === "forward" ? t("explore.reading.overflow_forward", v)
       : t("explore.reading.overflow_backward", v);
@@ -87,7 +91,8 @@ export function headline(run) {
   }).filter(Boolean);
   if (!parts.length) return "";
   const clauses = parts.map(({ m, s }, k) => clause(m, s, run.T, k === 0)).join(t("explore.headline.join"));
-  return t("explore.headline", { steps: steps(run.T - 1), clauses });
+  const key = run.config.loss?.at === "all" ? "explore.headline.all" : "explore.headline";
+  return t(key, { steps: steps(run.T - 1), clauses });
 }
 function stat(label, value, title) {
   const div = document.createElement("div");
