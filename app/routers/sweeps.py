@@ -79,7 +79,7 @@ def plan(request: Request, body: Annotated[SweepRequest, Body(openapi_examples=S
                                   engine_of(request).workers()))
 
 
-@router.get("/sweeps", response_class=JSONResponse)
+@router.get("/sweeps", response_class=JSONResponse, responses=ERROR_DOCS)
 def list_sweeps(request: Request, limit: Annotated[int, Query(ge=1, le=200)] = 50):
     """The most recent sweeps in the store (id, kind, status, total, done), newest first."""
     engine_of(request).start_once()
