@@ -59,7 +59,10 @@ def describe(errors) -> str:
 
 
 async def validation_error(request: Request, exc: RequestValidationError):
-    errors = exc.errors()
+    # Each error once: a route reaches its body's validation by two dependencies (the request
+    # itself, and the slot that waits only for a valid one), and FastAPI validates the body
+    # again for the second, since a failed dependency is not cached.
+    errors = list({(tuple(e["loc"]), e["msg"], e["type"]): e for e in exc.errors()}.values())
     return JSONResponse({"detail": describe(errors), "errors": clean(errors)}, status_code=422)
 
 

@@ -243,3 +243,12 @@ def test_openapi_documents_json_answers_and_event_streams(client):
         content = paths[path]["post"]["responses"]["200"]["content"]
         assert list(content) == ["text/event-stream"], path
         assert content["text/event-stream"]["schema"]["required"] == ["event", "data", "id"]
+
+
+@pytest.mark.parametrize("path", ["/api/runs", "/api/runs/stream", "/api/train/stream"])
+def test_each_validation_error_is_said_once(client, path):
+    r = client.post(path, json={"models": [{"cell": "rnn", "colour": 1}], "seq_len": 0})
+    assert r.status_code == 422
+    errors = [(tuple(e["loc"]), e["type"]) for e in r.json()["errors"]]
+    assert len(errors) == len(set(errors)) == 2, errors
+    assert r.json()["detail"].count("colour") == 1
