@@ -6,6 +6,8 @@ state's seed. A run that is not the state's is said to be so; a claim that varie
 says on which. Screenshots (English and Korean, light and dark, 1280 × 800 and 390 × 844) go to
 tests/artifacts/issue13-lesson-*.png."""
 
+import dataclasses
+import math
 import re
 from urllib.parse import parse_qs, urlparse
 
@@ -13,7 +15,7 @@ import pytest
 from browser_helpers import offline_page, wait_for, wait_rendered
 from test_lessons import outcomes
 
-from gradient_flow_lab.core.teaching import LESSONS, claim_holds
+from gradient_flow_lab.core.teaching import LESSONS, Claim, claim_holds
 
 pytestmark = pytest.mark.browser
 
@@ -140,3 +142,66 @@ def test_lesson_claims_screenshots(context, live_server, state_urls, artifacts, 
     )
     page.close()
     assert not rec.problems()
+
+
+TWIN_CLAIMS = [  # each kind, holding and not, on the impulse probe's run (seed 0)
+    Claim("horizon_all", "rnn-tanh"),
+    Claim("horizon_all", "rnn-sigmoid"),
+    Claim("horizon_max", "gru", 30),
+    Claim("horizon_max", "rnn-tanh", 30),
+    Claim("horizon_max", "gru", 5),
+    Claim("ratio_max", "rnn-sigmoid", -30),
+    Claim("ratio_max", "rnn-tanh", -30),
+    Claim("ratio_min", "rnn-tanh", -2),
+    Claim("ratio_min", "gru", -2),
+    Claim("grad_zero", "rnn-sigmoid"),
+    Claim("grad_zero", "lstm"),
+    Claim("keeps_more", "lstm", other="gru"),
+    Claim("keeps_more", "gru", other="lstm"),
+    Claim("under_bound", "rnn-tanh"),
+    Claim("under_bound", "rnn-sigmoid"),
+    Claim("sign_uniform_all", "rnn-sigmoid"),
+    Claim("sign_uniform_all", "rnn-tanh"),
+    Claim("sign_uniform_mean_max", "rnn-tanh", 0.1),
+    Claim("sign_uniform_mean_max", "rnn-sigmoid", 0.5),
+    Claim("cell_ratio_min", "lstm", -5),
+    Claim("cell_ratio_max", "lstm", -5),
+]
+
+
+def test_the_pages_predicates_are_the_cores(page, live_server, state_urls):
+    """static/js/claims.js's claimHolds against core/teaching.py's claim_holds, claim by claim,
+    on the same run: the same verdict (each kind both ways) and the same measured number."""
+    lesson = next(lesson for lesson in LESSONS if lesson.id == "impulse")
+    open_state(page, live_server.url, state_urls, lesson, lesson.states[0])
+    wait_rendered(page)
+    checked_claims(page)
+    on_page = page.evaluate(
+        """async (claims) => {
+        const base = document.querySelector('script[type=module][src$="lessons.js"]').src;
+        const { claimHolds, runModels } = await import(new URL('claims.js', base).href);
+        const { onRun } = await import(new URL('run-events.js', base).href);
+        let run = null;
+        onRun((r) => { run = r; });
+        const models = runModels(run);
+        return claims.map((c) => {
+            const { holds, measured } = claimHolds(c, models, {});
+            const odd = typeof measured === 'number' && !Number.isFinite(measured);
+            return [holds, odd ? String(measured) : measured];
+        });
+    }""",
+        [dataclasses.asdict(c) for c in TWIN_CLAIMS],
+    )
+    models, _ = outcomes(lesson.states[0], 0)
+    verdicts = []
+    for claim, (holds, measured) in zip(TWIN_CLAIMS, on_page, strict=True):
+        want, number = claim_holds(claim, models)
+        assert holds == want, claim
+        if number is None or isinstance(number, int):
+            assert measured == number, claim
+        elif not math.isfinite(number):
+            assert measured == ("-Infinity" if number < 0 else "NaN"), claim
+        else:
+            assert measured == pytest.approx(number, rel=1e-9), claim
+        verdicts.append(want)
+    assert any(verdicts) and not all(verdicts)
