@@ -49,6 +49,9 @@ from gradient_flow_lab.core.train import train_work_units
 log = logging.getLogger("gradient_flow_lab")
 
 REQUESTS: dict[str, type[BaseModel]] = {"run": RunRequest, "train": TrainRequest}
+# what a point costs beyond its work units: building it, its frames and metrics, the task
+# (≈ 13 ms for a T = 10, H = 4 run on this busy 2-core machine, benchmarks/bench_sweep.py)
+POINT_SECONDS = 0.01
 SATURATION = float("inf")  # distributed.scheduler.worker-saturation of the embedded cluster
 STALE_HEARTBEATS = 3  # a computing sweep untouched for this many heartbeats has lost its server
 STOPPED = "the server computing it stopped; submit the sweep again to resume from its finished points"
@@ -212,14 +215,15 @@ def point_record(plan: Plan, point: Point, outcome: dict) -> tuple[dict, bool]:
 def plan_view(plan: Plan, workers: int | None) -> dict:
     """POST /api/sweeps/plan: the sweep's size and an estimate of its time, before it starts.
     The work units are the budgets' estimated nanoseconds of one core on the reference machine
-    (pessimistic), so the seconds are an upper estimate; a point is never split, so the
+    (pessimistic for large points), plus POINT_SECONDS a point; a point is never split, so the
     longest point bounds the time from below."""
     valid = [p for p in plan.points if p.error is None]
-    compute = sum(p.units for p in valid) * 1e-9
-    longest = max((p.units for p in valid), default=0.0) * 1e-9
+    compute = sum(p.units * 1e-9 + POINT_SECONDS for p in valid)
+    longest = max((p.units * 1e-9 + POINT_SECONDS for p in valid), default=0.0)
     return {"id": plan.id, "kind": plan.kind, "total": plan.total, "valid": len(valid),
-            "models": len(plan.request["base"]["models"]) if "models" in plan.request["base"] else None,
-            "work_units": compute * 1e9, "compute_seconds": compute, "longest_point_seconds": longest,
+            "models": len(plan.request["base"]["models"]) if "models" not in plan.request["grid"] else None,
+            "work_units": sum(p.units for p in valid), "compute_seconds": compute,
+            "longest_point_seconds": longest,
             "workers": workers, "estimated_seconds": max(longest, compute / workers) if workers else None,
             "point_errors": [{"index": p.index, "point": p.values, "seed": p.seed, "error": p.error}
                              for p in plan.points if p.error is not None]}

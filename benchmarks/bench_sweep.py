@@ -10,10 +10,12 @@
    time from the submission to the last point kept; the ratio t(1) / t(2) is the scaling
    (goal ≥ 1.7 on 2 cores). On a shared machine the other load takes its share of the cores:
    the load average is printed beside.
-2. Overhead per point: (t(1 worker) − the same points computed one after another in this
-   process by the workers' own function, `sweep_tasks.compute_point`) / points — what Dask,
-   the pickling, the store and the engine add to a point (goal < 10 ms). Measured on the
+2. Overhead per point: (t(1 worker) − the points' own compute time in the worker, from Dask's
+   task stream) / points — what Dask, the pickling, the store and the engine add to a point
+   (goal < 10 ms); both from the same run, so other load affects them alike. Measured on the
    64-point sweep and on 256 tiny points (T = 10, H = 4), where the overhead is all there is.
+   "direct" is the same points computed one after another in this process by the workers'
+   own function (`sweep_tasks.compute_point`), for reference.
 3. The preset `success_rate_versus_T` (app/sweep_presets.py, exactly as the page sends it) on 2
    workers: its wall time here, the points' own compute times (from Dask's task stream), and
    the time it would take on a 32-core cluster by the measured scaling: the longest point
@@ -38,7 +40,7 @@ from gradient_flow_lab.app.store import Store
 from gradient_flow_lab.app.sweep_presets import PRESETS
 from gradient_flow_lab.app.sweep_schemas import SweepRequest
 from gradient_flow_lab.app.sweep_tasks import compute_point
-from gradient_flow_lab.app.sweeps import SweepEngine, plan_sweep
+from gradient_flow_lab.app.sweeps import SweepEngine, plan_sweep, plan_view
 
 SCALING = {
     "kind": "run",
@@ -71,18 +73,24 @@ class Lab:
         self.client.wait_for_workers(workers)
         self.sweep(WARM_UP)
 
-    def sweep(self, request: dict, seeds_offset: int = 0) -> tuple[float, dict]:
-        """(wall seconds from submission to the last point kept, the sweep's row)."""
+    def sweep(self, request: dict, seeds_offset: int = 0) -> tuple[float, dict, list[float]]:
+        """(wall seconds from submission to the last point kept, the sweep's row, each point's
+        compute seconds in its worker, from Dask's task stream)."""
+        from distributed import get_task_stream
+
         request = {**request, "seeds": [s + seeds_offset for s in request["seeds"]]}
         plan = plan_sweep(SweepRequest.model_validate(request), self.settings)
-        start = time.perf_counter()
-        self.engine.submit(plan)
-        while self.engine.jobs:
-            time.sleep(0.005)
-        wall = time.perf_counter() - start
+        with get_task_stream(client=self.client) as stream:
+            start = time.perf_counter()
+            self.engine.submit(plan)
+            while self.engine.jobs:
+                time.sleep(0.005)
+            wall = time.perf_counter() - start
         row = self.store.sweep(plan.id)
         assert row["status"] == "done" and row["errors"] == 0, row
-        return wall, row
+        compute = [sum(s["stop"] - s["start"] for s in t["startstops"] if s["action"] == "compute")
+                   for t in stream.data if str(t["key"]).startswith("gfl-")]
+        return wall, row, compute
 
     def close(self):
         self.engine.close()
@@ -103,30 +111,29 @@ def scaling(rounds: int, request: dict) -> dict:
     """t(1) and t(2) of `request`, interleaved, best of `rounds` (each round new seeds, so
     nothing is answered from the store) and the direct time of the same points."""
     times: dict[int, list[float]] = {1: [], 2: []}
-    direct = []
+    direct, overhead = [], []
     labs = {w: Lab(w) for w in (1, 2)}
     try:
         for r in range(rounds):
             seconds, points = direct_seconds(request, labs[1].settings)
             direct.append(seconds)
             for w in (1, 2):
-                times[w].append(labs[w].sweep(request, seeds_offset=1000 * (r + 1) + 10 * w)[0])
+                wall, _, compute = labs[w].sweep(request, seeds_offset=1000 * (r + 1) + 10 * w)
+                times[w].append(wall)
+                if w == 1:  # one worker: the wall time is the points' compute and the overhead
+                    overhead.append((wall - sum(compute)) / points)
     finally:
         for lab in labs.values():
             lab.close()
-    return {"t1": min(times[1]), "t2": min(times[2]), "direct": min(direct), "points": points}
+    return {"t1": min(times[1]), "t2": min(times[2]), "direct": min(direct), "points": points,
+            "overhead": min(overhead)}
 
 
 def preset_run() -> dict:
     """The success-rate preset on 2 workers: wall time and each point's compute time."""
-    from distributed import get_task_stream
-
     lab = Lab(2)
     try:
-        with get_task_stream(client=lab.client) as stream:
-            wall, row = lab.sweep(PRESETS["success_rate_versus_T"])
-        compute = [sum(s["stop"] - s["start"] for s in t["startstops"] if s["action"] == "compute")
-                   for t in stream.data if str(t["key"]).startswith("gfl-")]
+        wall, row, compute = lab.sweep(PRESETS["success_rate_versus_T"])
     finally:
         lab.close()
     return {"wall": wall, "points": row["total"], "compute": compute}
@@ -142,9 +149,9 @@ def main():
     print(machine_line())
     s = scaling(rounds, big)
     ratio = s["t1"] / s["t2"]
-    overhead = (s["t1"] - s["direct"]) / s["points"]
+    overhead = s["overhead"]
     tiny = scaling(rounds, TINY if not args.quick else {**TINY, "seeds": [0]})
-    tiny_overhead = (tiny["t1"] - tiny["direct"]) / tiny["points"]
+    tiny_overhead = tiny["overhead"]
     print(table(
         ["sweep", "points", "direct (s)", "1 worker (s)", "2 workers (s)", "t1/t2", "overhead/point (ms)"],
         [["run, T=300, H=64, rnn+lstm", s["points"], f"{s['direct']:.2f}", f"{s['t1']:.2f}",
@@ -157,6 +164,8 @@ def main():
     if args.quick or args.no_preset:
         return
     p = preset_run()
+    preset = SweepRequest.model_validate(PRESETS["success_rate_versus_T"])
+    estimate = plan_view(plan_sweep(preset, Settings()), 2)
     total, longest = sum(p["compute"]), max(p["compute"])
     efficiency = ratio / 2
     on_32 = max(longest, total / (CORES_TARGET * efficiency))
@@ -168,6 +177,9 @@ def main():
         ["longest point (s)", f"{longest:.1f}"],
         ["2-worker efficiency (t1/t2 / 2, from above)", f"{efficiency:.2f}"],
         [f"on {CORES_TARGET} cores by that scaling (s)", f"{on_32:.1f}"],
+        ["POST /api/sweeps/plan's estimate on 2 workers (s; compute, longest point)",
+         f"{estimate['estimated_seconds']:.1f} ({estimate['compute_seconds']:.1f}, "
+         f"{estimate['longest_point_seconds']:.1f})"],
     ]))
     print(load_line())
 
