@@ -150,12 +150,14 @@ export class WhyChart extends Panel {
   renderStats() {
     const el = this.statsEl;
     el.replaceChildren();
+    // the list's one line when there is nothing to count (a list holds items only)
+    const only = (text) => el.append(Object.assign(document.createElement("li"), { textContent: text }));
     if (!this.run) {
-      el.textContent = t("explore.why.stats.idle");
+      only(t("explore.why.stats.idle"));
       return;
     }
     if (!this.rnns.length) {
-      el.textContent = t("explore.why.stats.no_rnn");
+      only(t("explore.why.stats.no_rnn"));
       return;
     }
     for (const [j, m] of this.rnns.entries()) {
