@@ -316,8 +316,11 @@ class SweepEngine:
                     # a few ms a point on a busy machine (benchmarks/bench_sweep.py); work
                     # stealing still evens out the workers
                     with dask.config.set({"distributed.scheduler.worker-saturation": SATURATION}):
-                        self._cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                                     dashboard_address=None, silence_logs=logging.WARNING)
+                        # no dashboard; the scheduler's own HTTP routes on a free loopback port
+                        self._cluster = LocalCluster(
+                            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                            silence_logs=logging.WARNING)
                     self._client = Client(self._cluster, set_as_default=False)
             return self._client
 
