@@ -18,6 +18,11 @@ import numpy as np
 import pytest
 from browser_helpers import offline_page, wait_for
 
+from gradient_flow_lab.app.settings import Settings
+from gradient_flow_lab.app.sweep_presets import PRESETS
+from gradient_flow_lab.app.sweep_schemas import SweepRequest
+from gradient_flow_lab.app.sweeps import plan_sweep
+
 pytestmark = pytest.mark.browser
 
 HTTP_ERROR_LOG = "Failed to load resource: the server responded with a status of"
@@ -202,6 +207,7 @@ def test_a_click_on_a_cell_opens_that_run_in_the_explore_tab(page, live_server, 
     page.goto(url(live_server.url, **small["search"]))
     wait_state(page, "done", timeout=30_000)
     measured(page)
+    page.locator("#chart-sweep-heat").scroll_into_view_if_needed()
     at = cell_centre(page, 2, 1)  # σ_max = 1.5, LSTM
     with page.expect_navigation():
         page.mouse.click(at["x"], at["y"])
@@ -344,6 +350,53 @@ def test_a_training_sweep_draws_the_success_rate_and_the_chance_level(page, live
     s = page.evaluate(PROBE)
     assert s["baseline"][0]["y"] == [r["baseline"]["final_metric"] for r in results[:1]] * 2 == [1 / 6, 1 / 6]
     assert s["yTitle"] == "final held-out metric (log scale)"  # an MSE spans decades
+    # a click on the point of H = 12 opens that training in the Train tab, ready to start
+    page.locator("#chart-sweep-lines").scroll_into_view_if_needed()
+    at = page.evaluate("""() => {
+      const gd = document.getElementById('chart-sweep-lines');
+      const { xaxis, yaxis } = gd._fullLayout;
+      const median = gd.data.find((d) => d.meta?.kind === 'median');
+      const box = gd.getBoundingClientRect();
+      return { x: box.left + xaxis._offset + xaxis.l2p(median.x[1]),
+               y: box.top + yaxis._offset + yaxis.l2p(Math.log10(median.y[1])) };
+    }""")
+    with page.expect_navigation():
+        page.mouse.click(at["x"], at["y"])
+    q = query(page)
+    assert q["tab"] == "train" and q["train_models"] == "lstm" and q["train_hidden_size"] == "12"
+    assert (q["train_task"], q["train_seq_len"], q["train_steps"]) == ("adding", "8", "40") and q[
+        "train_seed"
+    ] in "01"
+    wait_for(page, "document.getElementById('train_hidden_size').value === '12'")
+    assert (
+        page.is_visible("#panel-train") and page.evaluate("document.documentElement.dataset.train") == "idle"
+    )
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_a_preset_sent_as_it_is_is_the_servers_sweep(page, live_server, name):
+    """The request the page sends for a preset left as it is: the server's preset."""
+    page.allowed_console = (HTTP_ERROR_LOG,)
+    sent = []
+
+    def refuse(route):
+        sent.append(route.request.post_data_json)
+        route.fulfill(status=503, content_type="application/json", body='{"detail": "not in this test"}')
+
+    page.route("**/api/sweeps", refuse)
+    page.goto(url(live_server.url, tab="sweep", sweep_preset=name))
+    wait_for(page, "(n) => document.getElementById('sweep_preset').value === n", arg=name)
+    page.click("#sweep-start")
+    wait_for(page, "document.documentElement.dataset.sweep === 'error'")
+    assert "not in this test" in page.text_content("#sweep-message .message-text")
+    [body] = sent
+    # the same canonical request (the server's defaults filled in, its grid in its order); numbers
+    # compared as numbers: JSON has one kind, and a browser writes the preset's 1.0 as 1
+    settings = Settings()
+    assert (
+        plan_sweep(SweepRequest(**body), settings).request
+        == plan_sweep(SweepRequest(**PRESETS[name]), settings).request
+    )
 
 
 def test_the_mean_field_preset_draws_the_critical_line(page, live_server, artifacts):
@@ -358,6 +411,12 @@ def test_the_mean_field_preset_draws_the_critical_line(page, live_server, artifa
     page.fill("#sweep_seeds", "0")
     page.click("#sweep-start")
     wait_state(page, "done")
+    # the theory's line comes from its own request, drawn when it arrives
+    wait_for(
+        page,
+        "(document.getElementById('chart-sweep-heat').data || []).some((d) => d.meta?.kind === 'theory')",
+    )
+    wait_for(page, "document.documentElement.dataset.sweepSettled === 'true'")
     s = page.evaluate(PROBE)
     assert len(s["z"]) == 3 and len(s["z"][0]) == 4 and s["results"] == 12
     [line] = s["theory"]
