@@ -373,9 +373,8 @@ def test_a_training_sweep_draws_the_success_rate_and_the_chance_level(page, live
     )
 
 
-@pytest.mark.parametrize("name", sorted(PRESETS))
-def test_a_preset_sent_as_it_is_is_the_servers_sweep(page, live_server, name):
-    """The request the page sends for a preset left as it is: the server's preset."""
+def test_each_preset_left_as_it_is_sends_the_servers_own(page, live_server):
+    """The request the page sends for each preset chosen from the menu: the server's preset."""
     page.allowed_console = (HTTP_ERROR_LOG,)
     sent = []
 
@@ -384,19 +383,19 @@ def test_a_preset_sent_as_it_is_is_the_servers_sweep(page, live_server, name):
         route.fulfill(status=503, content_type="application/json", body='{"detail": "not in this test"}')
 
     page.route("**/api/sweeps", refuse)
-    page.goto(url(live_server.url, tab="sweep", sweep_preset=name))
-    wait_for(page, "(n) => document.getElementById('sweep_preset').value === n", arg=name)
-    page.click("#sweep-start")
-    wait_for(page, "document.documentElement.dataset.sweep === 'error'")
-    assert "not in this test" in page.text_content("#sweep-message .message-text")
-    [body] = sent
-    # the same canonical request (the server's defaults filled in, its grid in its order); numbers
-    # compared as numbers: JSON has one kind, and a browser writes the preset's 1.0 as 1
+    page.goto(url(live_server.url, tab="sweep"))
+    wait_for(page, "document.getElementById('sweep_preset').options.length === 4")
     settings = Settings()
-    assert (
-        plan_sweep(SweepRequest(**body), settings).request
-        == plan_sweep(SweepRequest(**PRESETS[name]), settings).request
-    )
+    for name in sorted(PRESETS):
+        page.select_option("#sweep_preset", name)
+        assert query(page)["sweep_preset"] == name
+        page.click("#sweep-start")
+        wait_for(page, "document.documentElement.dataset.sweep === 'error'")
+        assert "not in this test" in page.text_content("#sweep-message .message-text")
+        # the same canonical request (the server's defaults filled in, its grid in its order);
+        # numbers compared as numbers: JSON has one kind, and a browser writes the preset's 1.0 as 1
+        planned = plan_sweep(SweepRequest(**sent.pop()), settings).request
+        assert planned == plan_sweep(SweepRequest(**PRESETS[name]), settings).request, name
 
 
 def test_the_mean_field_preset_draws_the_critical_line(page, live_server, artifacts):
@@ -432,6 +431,15 @@ def test_the_mean_field_preset_draws_the_critical_line(page, live_server, artifa
     # the measured decay rate is below 1 left of the line and above it right of it (σ_b = 0: σ_w < 1 vs 3)
     assert s["z"][0][0] < 1 < s["z"][0][3]
     assert "Dashed: the mean-field theory's critical line" in page.text_content("#sweep-heat-sub")
+    # the Explore tab has no control for σ_w and σ_b: said before anything is opened
+    page.locator("#chart-sweep-heat").scroll_into_view_if_needed()
+    at = cell_centre(page, 3, 2)
+    page.mouse.click(at["x"], at["y"])
+    wait_for(page, "!document.getElementById('sweep-message').hidden")
+    text = page.text_content("#sweep-message .message-text")
+    assert text.startswith("The Explore tab has no control for init.bias_std = 0.6, init.std = 0.3:")
+    assert page.text_content("#sweep-message .message-actions") == "Open anyway"
+    assert "sweep=" in page.url
     measured(page)
     page.screenshot(path=artifacts / "sweep-mean-field-1280x800-en.png", full_page=True)
 
