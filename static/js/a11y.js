@@ -186,7 +186,9 @@ function soon() {
   }, 50);
 }
 
-const WATCHED = ["data-run", "data-rendered", "data-train", "data-train-settled", "data-explained", "data-tab", "lang"];
+// data-settled: the charts have drawn what changed (a new language's axis titles among it)
+const WATCHED = ["data-run", "data-rendered", "data-settled", "data-train", "data-train-settled", "data-explained",
+  "data-tab", "lang"];
 const before = Object.fromEntries(WATCHED.map((name) => [name, root.getAttribute(name)]));
 new MutationObserver((records) => {
   for (const { attributeName: name } of records) {
