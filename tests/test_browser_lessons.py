@@ -11,6 +11,7 @@ import math
 import re
 from urllib.parse import parse_qs, urlparse
 
+import httpx
 import pytest
 from browser_helpers import offline_page, wait_for, wait_rendered
 from test_lessons import outcomes
@@ -205,3 +206,35 @@ def test_the_pages_predicates_are_the_cores(page, live_server, state_urls):
             assert measured == pytest.approx(number, rel=1e-9), claim
         verdicts.append(want)
     assert any(verdicts) and not all(verdicts)
+
+
+@pytest.mark.parametrize("loss", ["last", "all"])
+def test_the_bound_explainers_sentence_is_what_its_numbers_say(page, live_server, loss):
+    """'Every solid curve stays under its dashed bound' only where each drawn curve is under it:
+    with the loss at T the curves are the Jacobian norms, which the bound holds; with a loss at
+    every step and no Jacobian norms they are ‖∂L/∂h_t‖ / ‖∂L/∂h_T‖, which it does not."""
+    jacobian = "1" if loss == "last" else "0"
+    page.goto(
+        f"{live_server.url}/?models=rnn-sigmoid,rnn-tanh&sigma_max=1&loss={loss}&jacobian={jacobian}"
+        "&speed=max&lang=en"
+    )
+    wait_rendered(page)
+    wait_for(page, "document.documentElement.dataset.explained === 'true'")
+    text = page.locator("#bound-live").text_content()
+    shown = [n for n in (page.get_attribute("#bound-live", "data-above") or "").split(",") if n]
+    body = {
+        "models": [{"cell": "rnn", "activation": "sigmoid"}, {"cell": "rnn", "activation": "tanh"}],
+        "init": {"sigma_max": 1.0},
+        "loss": {"at": loss},
+        "include": ["jacobian"] if jacobian == "1" else [],
+    }
+    above = []
+    for m in httpx.post(live_server.url + "/api/runs", json=body, timeout=60).json()["models"]:
+        g = m["grad_norm"]
+        y = m.get("jacobian_norm") or [None if v is None else v / g[-1] for v in g]
+        if any(v is None or v > b * (1 + 1e-9) for v, b in zip(y, m["bound"], strict=True)):
+            above.append(m["label"])
+    assert shown == above
+    assert ("every solid curve stays under its dashed bound" in text) == (not above)
+    if loss == "all":
+        assert above and "not under its dashed bound" in text  # the case that used to be said wrong

@@ -327,10 +327,20 @@ export class Explainers {
       });
       return li;
     }));
+    // "every solid curve stays under its dashed bound" only where the numbers drawn say so: with a
+    // loss at every step and no Jacobian norms the solid curve is ‖∂L/∂h_t‖, which it need not bound
+    const above = rnns.filter((m) => m.summary).filter((m) => {
+      const s = m.summary;
+      const y = (s.jacobian_norm ? [...s.jacobian_norm] : relativeToLast(s.grad_norm)).reverse();
+      const b = boundBack(rnn(m.activation).gamma, sigma, T);
+      return y.some((v, k) => v === null || !(v <= b[k] * (1 + 1e-9)));
+    }).map((m) => m.label);
+    const words = { measured: measured?.toFixed(2), sigma: sigma.toFixed(2), names: above.join(", ") };
+    this.el.boundLive.dataset.above = above.join(",");
     this.el.boundLive.textContent = measured === null
       ? t(this.run ? "learn.bound.live_no_rnn" : "learn.bound.live_waiting")
-      : t(Math.abs(measured - sigma) < 0.005 ? "learn.bound.live_same" : "learn.bound.live_other",
-        { measured: measured.toFixed(2), sigma: sigma.toFixed(2) });
+      : Math.abs(measured - sigma) >= 0.005 ? t("learn.bound.live_other", words)
+        : t(above.length ? "learn.bound.live_same_above" : "learn.bound.live_same", words);
   }
 
   // ------------------------------------------------------------ 4. the LSTM's highway
