@@ -163,7 +163,7 @@ def test_korean_explore_renders_in_korean(page, live_server, artifacts):
     words_only = [x for x in w["titles"] if re.search(r"[A-Za-z]{4,}", x)]  # not notation alone
     assert all(korean(x) for x in words_only), [x for x in words_only if not korean(x)]
     assert w["seqLenTitle"].endswith("— 최대 2000")  # the limit of GET /api/meta, in Korean words
-    assert ["4 · sigmoid", "sigmoid의 1/γ: 임계 σ_max"] in w["marks"]
+    assert ["4 · sigmoid", "sigmoid의 1/γ: 임계 σₘₐₓ"] in w["marks"]
     # headings, subtitles, the chart key
     assert w["headings"] == ["기울기 흐름", "무슨 일이 일어났나", "은닉 상태", "기울기", "게이트",
                              "왜 그런가"]
@@ -174,7 +174,8 @@ def test_korean_explore_renders_in_korean(page, live_server, artifacts):
     assert (flow["x"], flow["y"]) == ("시간 단계 t", "‖∂L/∂h<sub>t</sub>‖   (로그 스케일)")
     assert flow["names"][:2] == ["RNN (sigmoid)", "RNN (sigmoid): 상한"]  # model names stay as they are
     assert "로그 축에 그릴 수 없는 값" in flow["names"]
-    assert any(h.startswith("RNN (tanh) 상한 ‖∂L/∂h_T‖·(γσ_max)^(T−t)") for h in flow["hover"])
+    bound = "RNN (tanh) 상한 ‖∂L/∂h<sub>T</sub>‖·(γσ<sub>max</sub>)<sup>T−t</sup>"
+    assert any(h.startswith(bound) for h in flow["hover"])
     assert "PNG로 내려받기" in flow["modebar"] and "확대/축소" in flow["modebar"]  # Plotly's own words
     assert [h["x"] for h in w["heat"]][-1] == "시간 단계 t" and all(h["y"] == "유닛" for h in w["heat"])
     assert all(h["hover"].startswith("유닛 %{y}, t = %{x}") for h in w["heat"])

@@ -147,11 +147,11 @@ def test_the_bound_slider_moves_the_bound_and_runs_at_its_value(page, live_serve
     assert any("tanh" in r and "2 > 1" in r and "exploding possible" in r for r in regimes)
     # the measured curves stay as they were: the slider moves only the bound
     assert [tr for tr in traces(page, "chart-bound") if tr["dash"] != "dash"] == measured_before
-    assert "measured at σ_max = 1.00" in page.text_content("#bound-live")
+    assert "measured at σₘₐₓ = 1.00" in page.text_content("#bound-live")
     page.click("#bound-run")
     wait_for(page, "new URLSearchParams(location.search).get('sigma_max') === '2'")
     wait_explained(page)
-    wait_for(page, "document.getElementById('bound-live').textContent.includes('Measured at σ_max = 2.00')")
+    wait_for(page, "document.getElementById('bound-live').textContent.includes('Measured at σₘₐₓ = 2.00')")
     for tr in traces(page, "chart-bound"):
         if tr["dash"] != "dash" and tr["name"].startswith("RNN (sigmoid)"):
             k_bound = bounds["bound, sigmoid"]["y"]
@@ -162,7 +162,8 @@ def test_the_highway_shows_the_forget_gates_and_tries_another_bias(page, live_se
     page.goto(live_server.url + "/?models=rnn-tanh,lstm&seq_len=60&forget_bias=1&input=impulse")
     wait_explained(page)
     names = [tr["name"] for tr in traces(page, "chart-highway")]
-    assert "LSTM: Π f (mean over units)" in names and "LSTM: ‖∂L/∂c_t‖ / ‖∂L/∂c_T‖" in names
+    assert "LSTM: Π f (mean over units)" in names
+    assert "LSTM: ‖∂L/∂c<sub>t</sub>‖ / ‖∂L/∂c<sub>T</sub>‖" in names
     rows = page.locator("#highway-rows tr").all_text_contents()
     assert rows[0].startswith("00.510⁻³⁰") and rows[2].startswith("30.95310⁻²")
     assert page.locator("#highway-rows tr.is-current").text_content().startswith("1")

@@ -10,6 +10,7 @@ error (the `page` fixture), so a Plotly exception anywhere fails the test that p
 import csv
 import io
 import json
+import re
 import struct
 from urllib.parse import urlencode
 
@@ -316,3 +317,40 @@ def test_exports_png_curl_python_and_the_training_as_files(page, live_server, tm
     rows = list(csv.reader(io.StringIO(got.value.path().read_text())))
     assert rows[0] == ["model", "label", "step", "loss", "grad_norm_total", "clipped_fraction", "mse"]
     assert {r[1] for r in rows[1:]} == {"RNN (tanh)", "LSTM"}
+
+
+# ---------------------------------------------------------------- notation and numbers
+
+RAW_NOTATION = r"σ_max|γσ_max|[hscδ]_[tTk]\b|_t,k|\^\(T"
+
+
+def test_notation_is_typeset_and_the_numbers_agree(page, live_server):
+    page.goto(url(live_server.url, models="rnn-tanh,rnn-relu", seq_len="30", speed="max"))
+    wait_rendered(page)
+    wait_for(page, "document.getElementById('bound-live').textContent !== ''")
+    # no raw ‖∂h_T/∂h_t‖, γσ_max or δ_t,k in the page's running text, the charts' words or their hovers
+    text = page.evaluate("document.body.innerText")
+    words = page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')].flatMap((el) => [
+        ...(el.data || []).flatMap((d) => [d.name, d.hovertemplate]),
+        ...['xaxis', 'yaxis'].map((a) => el.layout?.[a]?.title?.text)]).filter(Boolean).join(' | ')""")
+    assert not re.search(RAW_NOTATION, text), re.findall(rf".{{20}}(?:{RAW_NOTATION}).{{20}}", text)
+    assert not re.search(RAW_NOTATION, words), re.findall(rf".{{20}}(?:{RAW_NOTATION}).{{20}}", words)
+    # the bound slider shows the value it holds (it said 1.84 at 1.85)
+    value, shown = page.input_value("#bound-sigma"), page.text_content("#bound-sigma-value")
+    assert f"{float(value):.2f}" == shown
+    # tanh's and relu's bounds (both γ = 1) are drawn apart and can be hidden; the y range is the measured one
+    bound = """() => { const el = document.getElementById('chart-bound');
+        const bounds = el.data.filter((d) => d.meta?.kind === 'bound');
+        return { dashes: bounds.map((d) => [d.meta.model, d.line.dash, d.visible]),
+                 range: el.layout.yaxis.range }; }"""
+    drawn = page.evaluate(bound)
+    assert dict((m, dash) for m, dash, _ in drawn["dashes"]) == {"rnn-tanh": "dash", "rnn-relu": "dashdot"}
+    page.uncheck("#bound-show")
+    hidden = page.evaluate(bound)
+    assert (
+        all(visible == "legendonly" for _, _, visible in hidden["dashes"])
+        and hidden["range"] == drawn["range"]
+    )
+    # the two means of φ′ say which they are
+    assert "the arithmetic mean" in page.text_content("#why-stats")
+    assert "geometric mean" in page.text_content("#ceiling-live")

@@ -51,6 +51,9 @@ export class Explainers {
       this.renderBound();
     });
     this.el.boundRun.addEventListener("click", () => runWith({ sigma: this.sliderSigma() }));
+    // the bounds can be hidden: the y range is the measurements' either way (a bound of 10²⁸⁸ squashed them)
+    this.el.boundShow = $("#bound-show");
+    this.el.boundShow.addEventListener("change", () => this.renderBound());
     onRun((run, complete) => this.setRun(run, complete));
     onLanguage(() => this.render());
     onThemeChange((theme) => { this.theme = theme; this.render(); });
@@ -280,12 +283,18 @@ export class Explainers {
     const ks = Array.from({ length: T }, (_, k) => k); // steps back, T − t
     const traces = [];
     const values = [];
+    const measuredValues = [];
+    const showBounds = this.el.boundShow.checked;
     for (const act of activations) {
       const { key, gamma } = rnn(act);
       const y = boundBack(gamma, sigma, T);
       values.push(...y);
-      traces.push({ x: ks, y: y.map(positiveOrNull), name: t("learn.bound.trace_bound", { activation: act }),
-        mode: "lines", line: { color: this.colour(key), width: 2, dash: "dash" }, meta: { kind: "bound", model: key } });
+      // relu's bound is tanh's (both γ = 1): drawn dash-dot and named so, not hidden under it
+      const same = act === "relu" && activations.includes("tanh");
+      traces.push({ x: ks, y: y.map(positiveOrNull),
+        name: t(same ? "learn.bound.trace_bound_same" : "learn.bound.trace_bound", { activation: act }),
+        mode: "lines", line: { color: this.colour(key), width: same ? 2.6 : 2, dash: same ? "dashdot" : "dash" },
+        visible: showBounds ? true : "legendonly", meta: { kind: "bound", model: key } });
     }
     for (const m of rnns) {
       const s = m.summary;
@@ -293,12 +302,14 @@ export class Explainers {
       const jac = s.jacobian_norm;
       const y = (jac ? [...jac] : relativeToLast(s.grad_norm)).reverse(); // by steps back
       values.push(...y);
+      measuredValues.push(...y);
       traces.push({ x: ks, y: y.map(positiveOrNull),
         name: t(jac ? "learn.bound.trace_jacobian" : "learn.bound.trace_grad", { name: m.label }),
         mode: "lines", line: { color: this.colour(m.key), width: 2.4 },
         meta: { kind: jac ? "jacobian_norm" : "grad_norm", model: m.key } });
     }
-    const [lo, hi] = logRange(values, [1]);
+    // the measurements set the range once there are any; a bound beyond it runs off the chart
+    const [lo, hi] = logRange(measuredValues.some(isFinitePositive) ? measuredValues : values, [1]);
     const one = (0 - lo) / (hi - lo); // where y = 1 sits in the plot's height
     const region = (y0, y1, colour) => ({ type: "rect", xref: "paper", yref: "y domain", x0: 0, x1: 1, y0, y1,
       fillcolor: colour, line: { width: 0 }, layer: "below" });
@@ -307,7 +318,9 @@ export class Explainers {
     const clamp = (v) => Math.min(1, Math.max(0, v));
     this.plot(this.el.bound, traces, this.layout({
       xaxis: axis(th, { title: { text: t("learn.axis_back") } }),
-      yaxis: axis(th, { type: "log", range: [lo, hi], title: { text: t("learn.bound.axis_y") }, exponentformat: "power" }),
+      margin: { l: 76, r: 14, t: 8, b: 44 }, // the y title clear of the ticks' powers of ten
+      yaxis: axis(th, { type: "log", range: [lo, hi], title: { text: t("learn.bound.axis_y"), standoff: 12 },
+        exponentformat: "power", automargin: true }),
       shapes: [region(clamp(one), 1, th.dark ? "rgba(232,119,46,0.12)" : "rgba(213,94,0,0.07)"),
         region(0, clamp(one), th.dark ? "rgba(86,180,233,0.12)" : "rgba(0,114,178,0.07)")],
       annotations: [ // each region's name at its far edge, where no curve starts

@@ -89,7 +89,7 @@ export class FlowChart extends Panel {
       x: ts.map((at) => (this.xMode === "t" ? at : T - at)), y: m.grad_norm.map(positive), customdata: ts,
       line: { color: modelColour(this.theme, m), width: 1.7, dash: PIN_DASHES[pin.index % PIN_DASHES.length] },
       opacity: 0.6, connectgaps: false,
-      hovertemplate: `${label}<br>t = %{customdata}<br>‖∂L/∂h_t‖ = %{y:.3e}<extra></extra>`,
+      hovertemplate: `${label}<br>t = %{customdata}<br>‖∂L/∂h<sub>t</sub>‖ = %{y:.3e}<extra></extra>`,
       meta: { kind: "pin", pin: pin.index, model: m.key },
     };
   }
@@ -159,7 +159,7 @@ export class FlowChart extends Panel {
     const { run, theme } = this;
     const traces = [];
     this.idx = run.models.map(() => ({}));
-    const what = this.mode === "grad" ? "‖∂L/∂h_t‖" : "‖∂s_T/∂s_t‖";
+    const what = this.mode === "grad" ? "‖∂L/∂h<sub>t</sub>‖" : "‖∂s<sub>T</sub>/∂s<sub>t</sub>‖";
     // every extended trace carries the per-point arrays of the marker trace (extendTraces
     // appends the same attributes to all the traces it touches)
     const arrays = () => ({ x: [], y: [], customdata: [], text: [] });
@@ -178,7 +178,7 @@ export class FlowChart extends Panel {
       });
       if (this.boundApplies(m)) {
         id.bound = traces.length;
-        const scaled = this.mode === "grad" ? "‖∂L/∂h_T‖·" : "";
+        const scaled = this.mode === "grad" ? "‖∂L/∂h<sub>T</sub>‖·" : "";
         traces.push({
           type: "scatter", mode: "lines", name: t("explore.flow.trace.bound", { label: m.label }), legendgroup: group,
           showlegend: false, ...arrays(), marker: { color: [], symbol: [] }, connectgaps: false,
@@ -193,7 +193,7 @@ export class FlowChart extends Panel {
           type: "scatter", mode: "lines", name: t("explore.flow.trace.horizon", { label: m.label }), legendgroup: group,
           showlegend: false, ...arrays(), marker: { color: [], symbol: [] },
           line: { color: colour, width: 1, dash: "dot" }, opacity: 0.8,
-          hovertemplate: `${m.label}: 10⁻³ × ‖∂L/∂h_T‖ = %{y:.2e}<extra></extra>`,
+          hovertemplate: `${m.label}: 10⁻³ × ‖∂L/∂h<sub>T</sub>‖ = %{y:.2e}<extra></extra>`,
           meta: { kind: "horizon", model },
         });
       }
