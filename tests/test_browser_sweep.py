@@ -441,6 +441,23 @@ def test_the_mean_field_preset_draws_the_critical_line(page, live_server, artifa
     assert page.text_content("#sweep-message .message-actions") == "Open anyway"
     assert "sweep=" in page.url
     measured(page)
+    # a bare link (sweep=… alone) shows the sweep with its own settings in the controls
+    page.goto(url(live_server.url, tab="sweep", sweep=query(page)["sweep"]))
+    wait_state(page, "done", timeout=30_000)
+    wait_for(page, "document.getElementById('sweep_preset').value === 'mean_field_phase_diagram'")
+    wait_for(
+        page,
+        "(document.getElementById('chart-sweep-heat').data || []).some((d) => d.meta?.kind === 'theory')",
+    )
+    wait_for(page, "document.documentElement.dataset.sweepSettled === 'true'")
+    assert (page.input_value("#sweep_x"), page.input_value("#sweep_x_values")) == ("init.std", "0.05:0.3:4")
+    assert (page.input_value("#sweep_y"), page.input_value("#sweep_y_values")) == ("init.bias_std", "0:0.6:3")
+    assert page.input_value("#sweep_seeds") == "0" and page.text_content("#sweep-size").startswith(
+        "12 points"
+    )
+    again = page.evaluate(PROBE)
+    assert again["z"] == s["z"] and again["x"] == s["x"] and len(again["theory"]) == 1
+    measured(page)
     page.screenshot(path=artifacts / "sweep-mean-field-1280x800-en.png", full_page=True)
 
 

@@ -137,6 +137,26 @@ export class SweepControls {
     });
   }
 
+  /**
+   * A stored sweep opened by a bare link (sweep=… alone): its kind, axes, values, models and
+   * seeds in the controls — the preset's order and name when a preset varies the same settings.
+   */
+  adopt(request) {
+    const paths = Object.keys(request.grid).sort().join("|");
+    const preset = this.presets.find((p) => p.kind === request.kind && Object.keys(p.grid).sort().join("|") === paths);
+    const order = preset ? Object.keys(preset.grid) : Object.keys(request.grid);
+    const axes = order.filter((path) => path !== "models").map((path) => [path, request.grid[path]]);
+    const models = request.grid.models ? request.grid.models.flat() : (request.base.models ?? []);
+    for (const [path] of axes) this.offerPath(path);
+    this.write({
+      sweep_preset: preset?.name ?? "custom", sweep_kind: request.kind,
+      sweep_x: axes[0]?.[0] ?? "", sweep_x_values: axes[0] ? valuesText(axes[0][1]) : "",
+      sweep_y: axes[1]?.[0] ?? "", sweep_y_values: axes[1] ? valuesText(axes[1][1]) : "",
+      sweep_models: [...new Set(models.map(modelKey))].filter((key) => MODELS[key]),
+      sweep_seeds: seedsText(request.seeds), sweep_metric: this.ui.metric.value,
+    });
+  }
+
   /** The kind changed by hand: its own axes and metrics (a preset of the other kind is left). */
   setKind(kind) {
     const values = this.read();

@@ -27,9 +27,10 @@ export class SweepRun {
    * @param message   the MessageBox, `status` the StatusLine
    * @param theory    theory(request) → the theory's lines for a sweep ([] where none applies)
    * @param tasks     tasks() → each task's held-out metric by name ("mse", "accuracy")
+   * @param onShow    onShow(request): a stored sweep is about to be shown
    */
-  constructor({ views, controls, message, status, theory, tasks }) {
-    Object.assign(this, { views, controls, message, status, theory, tasks });
+  constructor({ views, controls, message, status, theory, tasks, onShow = () => {} }) {
+    Object.assign(this, { views, controls, message, status, theory, tasks, onShow });
     this.ui = {
       start: $("#sweep-start"), cancel: $("#sweep-cancel"), fill: $("#sweep-progress-fill"), bar: $("#sweep-progress"),
       progress: $("#sweep-progress-text"), heatEmpty: $("#sweep-heat-empty"), heatEmptyText: $("#sweep-heat-empty-text"),
@@ -47,6 +48,7 @@ export class SweepRun {
 
   setState(state) {
     root.dataset.sweep = state;
+    this.ui.start.disabled = state === "starting"; // one request at a time
     this.ui.cancel.disabled = state !== "running";
   }
 
@@ -109,6 +111,7 @@ export class SweepRun {
 
   /** A sweep on screen: its data (what GET answered), its views and its words. */
   show(info) {
+    this.onShow(info.request);
     const { sweep_x: x, sweep_y: y } = this.controls.read();
     const data = new SweepData(info, info.request, [x, y], this.tasks());
     for (const r of info.results ?? []) data.add(r);
@@ -289,6 +292,15 @@ export class SweepRun {
     this.views.heat.setTheme(theme);
     this.views.lines.setTheme(theme);
     this.kick();
+  }
+
+  /** The dimensions in the order of the controls' axes again (they have just been written). */
+  reorder() {
+    if (!this.data) return;
+    const { sweep_x: x, sweep_y: y } = this.controls.read();
+    this.data.order = [x, y];
+    this.data.dims = this.data.dimensions();
+    this.refresh();
   }
 
   /** The theory's lines and the baselines again (the presets and limits arrived after the sweep). */

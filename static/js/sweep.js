@@ -20,6 +20,8 @@ import { SweepLines } from "./views/sweep-lines.js";
 const $ = (selector) => document.querySelector(selector);
 
 let tasks = []; // GET /api/meta's tasks, with their metric
+let bare = false; // the URL names a sweep and none of the controls: they show that sweep's settings
+let presetsKnown = Promise.resolve(); // /api/meta's presets in the menu
 const theories = new Map(); // the critical lines asked for: their parameters (JSON) → lines
 
 const message = new MessageBox($("#sweep-message"));
@@ -35,6 +37,14 @@ const sweep = new SweepRun({
   },
   controls, message, status: new StatusLine($("#sweep-status")), theory,
   tasks: () => Object.fromEntries(tasks.map((task) => [task.name, task.metric])),
+  onShow: (request) => {
+    if (!bare) return;
+    bare = false;
+    presetsKnown.then(() => {
+      controls.adopt(request);
+      sweep.reorder();
+    });
+  },
 });
 
 /**
@@ -117,7 +127,8 @@ function start() {
   if (problems.sweep.length) {
     message.show(() => t("sweep.url.problems", { problems: problems.sweep.map((p) => p()).join("; ") }), { tone: "info" });
   }
-  fetchMeta().then((meta) => {
+  bare = !!values.sweep && !ownAxes;
+  presetsKnown = fetchMeta().then((meta) => {
     tasks = meta.tasks ?? [];
     controls.setLimits(meta.limits ?? {});
     controls.setPresets(meta.sweeps?.presets ?? {});
