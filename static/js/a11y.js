@@ -1,8 +1,8 @@
 // What the page offers those who do not see its charts or do not use a mouse:
 //
-// - one polite live region (#announcer) that says when a run or a training starts, ends (with the
-//   cards' sentences) or fails — not every frame: the status lines and the progress text that
-//   follow the stream are not live regions;
+// - one polite live region (#announcer) that says when a run, a training or a sweep starts, ends
+//   (with the cards' sentences) or fails — not every frame: the status lines and the progress
+//   texts that follow the stream are not live regions;
 // - every chart a figure with a name (its aria-label) and a text alternative saying what it shows
 //   for this run, made of the sentences the page already writes about the run (the headline and
 //   the model cards of the Explore tab, the explainers' own readings, the Train tab's verdicts —
@@ -62,6 +62,11 @@ function announcement(name, now, before) {
       return t("a11y.train.done", { status: text($("#train-status")), verdicts: verdicts.join(" ") });
     }
   }
+  if (name === "data-sweep" && now !== before) {
+    if (now === "running") return t("a11y.sweep.start");
+    if (now === "error") return text($("#sweep-message .message-text")) || text($("#sweep-status"));
+    if (["done", "cancelled", "failed"].includes(now)) return text($("#sweep-status"));
+  }
   return "";
 }
 
@@ -81,6 +86,10 @@ function sentences(chart) {
   }
   const explainer = chart.closest(".explainer-body");
   if (explainer) return [...explainer.querySelectorAll(".explainer-live")].map(text).filter(Boolean).join(" ");
+  if (!chart.closest("#panel-explore")) {
+    // another tab's chart (the sweep's): its status line, the tab's own sentence about its result
+    return text(chart.closest('[role="tabpanel"]')?.querySelector(".status"));
+  }
   if (modelEl) {
     const card = [...document.querySelectorAll("#model-cards .model-card")].find(same);
     const reading = text(card?.querySelector(".reading"));
@@ -188,7 +197,7 @@ function soon() {
 
 // data-settled: the charts have drawn what changed (a new language's axis titles among it)
 const WATCHED = ["data-run", "data-rendered", "data-settled", "data-train", "data-train-settled", "data-explained",
-  "data-tab", "lang"];
+  "data-sweep", "data-tab", "lang"];
 const before = Object.fromEntries(WATCHED.map((name) => [name, root.getAttribute(name)]));
 new MutationObserver((records) => {
   for (const { attributeName: name } of records) {
