@@ -354,3 +354,57 @@ def test_notation_is_typeset_and_the_numbers_agree(page, live_server):
     # the two means of φ′ say which they are
     assert "the arithmetic mean" in page.text_content("#why-stats")
     assert "geometric mean" in page.text_content("#ceiling-live")
+
+
+# ---------------------------------------------------------------- controls the API has
+
+
+def test_batch_size_weight_and_bias_std_reach_the_run(page, live_server):
+    state = {
+        "models": "rnn-tanh",
+        "seq_len": "12",
+        "hidden_size": "8",
+        "batch_size": "4",
+        "init": "normal",
+        "init_std": "0.3",
+        "bias_std": "0.5",
+        "speed": "max",
+    }
+    page.goto(url(live_server.url, **state))
+    wait_rendered(page)
+    assert page.input_value("#batch_size") == "4" and page.input_value("#init_std") == "0.3"
+    with page.expect_download() as got:
+        page.click("#export-json")
+    config = json.loads(got.value.path().read_text())["config"]
+    assert config["batch_size"] == 4 and config["init"]["std"] == 0.3 and config["init"]["bias_std"] == 0.5
+    assert "batch_size=4" in page.evaluate("location.search")
+
+
+def test_presentation_mode_is_a_toggle_kept_in_the_url(page, live_server):
+    page.goto(live_server.url + "/")
+    page.click("#present")
+    assert page.evaluate("document.documentElement.dataset.present") == "1"
+    assert "present=1" in page.evaluate("location.search")
+    assert page.evaluate("getComputedStyle(document.body).zoom") == "1.35"
+    page.goto(live_server.url + "/?present=1")
+    assert page.get_attribute("#present", "aria-pressed") == "true"
+    page.click("#present")
+    assert "present" not in page.evaluate("location.search")
+
+
+def test_a_model_at_chance_gets_a_hint(page, live_server):
+    chance = {
+        "tab": "train",
+        "train_models": "rnn-sigmoid",
+        "train_task": "temporal_order",
+        "train_seq_len": "20",
+        "train_hidden_size": "8",
+        "train_steps": "20",
+        "train_eval_every": "20",
+        "train_eval_size": "200",
+    }
+    page.goto(url(live_server.url, **chance))
+    page.click("#train-start")
+    wait_train(page, "done")
+    text = page.text_content("#train-message")
+    assert "RNN (sigmoid) stayed at chance" in text and "T = 20 now" in text

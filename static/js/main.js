@@ -132,9 +132,19 @@ async function autorun(values, gone) {
   return true;
 }
 
+/** Presentation mode (URL key `present`): the page in large type for a projector. */
+function present(on) {
+  document.documentElement.dataset.present = on ? "1" : "0";
+  $("#present").setAttribute("aria-pressed", String(on));
+  updateUrl({ present: on ? "1" : null });
+  window.dispatchEvent(new Event("resize")); // the charts take their new size
+}
+
 async function start() {
   bindLanguageSelect($("#lang"));
   const { values, named, problems } = parseUrl(location.search);
+  if (values.present === "1") present(true);
+  $("#present").addEventListener("click", () => present(document.documentElement.dataset.present !== "1"));
   startTabs(values.tab);
   const gone = controls.write(values);
   views.start();

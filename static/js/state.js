@@ -92,6 +92,8 @@ export const PROPS = [
   { tab: "explore", name: "seq_len", type: "number", default: "50", control: "#seq_len", body: "seq_len",
     when: (values) => values.input !== "values" }, // a sequence's own length is T
   { tab: "explore", name: "hidden_size", type: "number", default: "16", control: "#hidden_size", body: "hidden_size" },
+  { tab: "explore", name: "batch_size", type: "number", default: "1", control: "#batch_size", body: "batch_size",
+    when: (values) => values.input !== "values" }, // a sequence's own batch is B
   { tab: "explore", name: "input", type: "choice", choices: ["gaussian", "sine", "impulse", "adding"],
     unlisted: ["values"], default: "gaussian", control: "#input", body: "input", to: input },
   { tab: "explore", name: "targets", type: "choice", choices: ["drawn", "file"], default: "drawn", control: "#targets",
@@ -101,6 +103,8 @@ export const PROPS = [
   { tab: "explore", name: "sigma_max", type: "switched", default: "none", control: "#sigma_value",
     toggle: "#sigma_on", idle: "", blank: "#sigma_max", body: "init.sigma_max" },
   { tab: "explore", name: "forget_bias", type: "number", default: "1", control: "#forget_bias", body: "init.forget_bias" },
+  { tab: "explore", name: "init_std", type: "number", default: "0.1", control: "#init_std", body: "init.std" },
+  { tab: "explore", name: "bias_std", type: "number", default: "0", control: "#bias_std", body: "init.bias_std" },
   { tab: "explore", name: "loss", type: "choice", choices: ["last", "all"], default: "last",
     control: 'input[name="loss"]', body: "loss.at" },
   { tab: "explore", name: "loss_kind", type: "choice", choices: ["mse", "xent"], default: "mse",
@@ -158,6 +162,8 @@ export const PROPS = [
   { tab: "page", name: "lesson", type: "text", default: "" },
   { tab: "page", name: "variant", type: "text", default: "main" },
   { tab: "page", name: "lang", type: "text", default: "" },
+  // presentation mode: large type for a projector (main.js)
+  { tab: "page", name: "present", type: "flag", default: "0" },
 ];
 
 const BY_NAME = new Map(PROPS.map((prop) => [prop.name, prop]));
