@@ -19,10 +19,26 @@ from conftest import LiveServer
 from sse import SSEParser
 
 # one rnn step over T = 2000, H = 256, B = 64: about 10 s here (16 s under load)
-LONG_STEPS = {"models": [{"cell": "rnn", "activation": "tanh"}], "task": "adding", "seq_len": 2000,
-              "hidden_size": 256, "batch_size": 64, "steps": 3, "eval_every": 3, "eval_size": 10}
-TINY = {"models": [{"cell": "rnn", "activation": "tanh"}], "task": "adding", "seq_len": 5, "hidden_size": 4,
-        "batch_size": 2, "steps": 1, "eval_every": 1, "eval_size": 2}
+LONG_STEPS = {
+    "models": [{"cell": "rnn", "activation": "tanh"}],
+    "task": "adding",
+    "seq_len": 2000,
+    "hidden_size": 256,
+    "batch_size": 64,
+    "steps": 3,
+    "eval_every": 3,
+    "eval_size": 10,
+}
+TINY = {
+    "models": [{"cell": "rnn", "activation": "tanh"}],
+    "task": "adding",
+    "seq_len": 5,
+    "hidden_size": 4,
+    "batch_size": 2,
+    "steps": 1,
+    "eval_every": 1,
+    "eval_size": 2,
+}
 HELD_MAX_SECONDS = 2.0  # the bound asked for is 1 s; the rest is the probes' own round trips
 
 
@@ -90,8 +106,10 @@ def test_a_client_that_stays_keeps_its_training(one_training):
     body = {**LONG_STEPS, "seq_len": 200, "steps": 2, "eval_every": 2}
     names = []
     parser = SSEParser()
-    with httpx.Client(timeout=120) as client, client.stream("POST", one_training.url + "/api/train/stream",
-                                                            json=body) as r:
+    with (
+        httpx.Client(timeout=120) as client,
+        client.stream("POST", one_training.url + "/api/train/stream", json=body) as r,
+    ):
         for text in r.iter_text():
             names += [e.event for e in parser.feed(text)]
     assert names[0] == "start" and names[-1] == "done" and names.count("progress") == 2
@@ -111,8 +129,15 @@ def test_stop_from_another_thread_ends_a_long_step_in_the_core():
         if stop.is_set():
             raise Gone
 
-    spec = TrainSpec(models=(ModelSpec("rnn", "tanh"),), seq_len=2000, hidden_size=256, batch_size=64,
-                     steps=3, eval_every=3, eval_size=10)
+    spec = TrainSpec(
+        models=(ModelSpec("rnn", "tanh"),),
+        seq_len=2000,
+        hidden_size=256,
+        batch_size=64,
+        steps=3,
+        eval_every=3,
+        eval_size=10,
+    )
     frames = train(spec, checkpoint)
     next(frames)  # TrainStart
     timer = threading.Timer(0.3, stop.set)
