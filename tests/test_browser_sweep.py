@@ -431,15 +431,6 @@ def test_the_mean_field_preset_draws_the_critical_line(page, live_server, artifa
     # the measured decay rate is below 1 left of the line and above it right of it (σ_b = 0: σ_w < 1 vs 3)
     assert s["z"][0][0] < 1 < s["z"][0][3]
     assert "Dashed: the mean-field theory's critical line" in page.text_content("#sweep-heat-sub")
-    # the Explore tab has no control for σ_w and σ_b: said before anything is opened
-    page.locator("#chart-sweep-heat").scroll_into_view_if_needed()
-    at = cell_centre(page, 3, 2)
-    page.mouse.click(at["x"], at["y"])
-    wait_for(page, "!document.getElementById('sweep-message').hidden")
-    text = page.text_content("#sweep-message .message-text")
-    assert text.startswith("The Explore tab has no control for init.bias_std = 0.6, init.std = 0.3:")
-    assert page.text_content("#sweep-message .message-actions") == "Open anyway"
-    assert "sweep=" in page.url
     measured(page)
     # a bare link (sweep=… alone) shows the sweep with its own settings in the controls
     page.goto(url(live_server.url, tab="sweep", sweep=query(page)["sweep"]))
@@ -458,6 +449,22 @@ def test_the_mean_field_preset_draws_the_critical_line(page, live_server, artifa
     again = page.evaluate(PROBE)
     assert again["z"] == s["z"] and again["x"] == s["x"] and len(again["theory"]) == 1
     measured(page)
+    # a cell opens in Explore with σ_w and σ_b as its weight and bias std (scheme normal, H = 100)
+    page.locator("#chart-sweep-heat").scroll_into_view_if_needed()
+    at = cell_centre(page, 3, 2)
+    with page.expect_navigation():
+        page.mouse.click(at["x"], at["y"])
+    q = query(page)
+    assert (q["init"], q["init_std"], q["bias_std"], q["hidden_size"], q["input"]) == (
+        "normal",
+        "0.3",
+        "0.6",
+        "100",
+        "impulse",
+    )
+    assert (q["models"], q["seq_len"], q["seed"]) == ("rnn-tanh", "100", "0")
+    wait_for(page, "document.documentElement.dataset.rendered === 'true'", timeout=60_000)
+    page.wait_for_load_state("networkidle")
     page.screenshot(path=artifacts / "sweep-mean-field-1280x800-en.png", full_page=True)
 
 

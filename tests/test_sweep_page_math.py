@@ -267,3 +267,66 @@ def test_pace(js):
     assert js("return s.pace(10, 40, 5);") == {"rate": 2, "eta": 15}
     assert js("return s.pace(0, 40, 5);") == {"rate": None, "eta": None}
     assert js("return s.estimate(40, 2);") == 20
+
+
+# ---------------------------------------------------------------- a point opened in its tab
+
+
+def test_a_point_opens_as_its_tabs_url(js):
+    run = {
+        "models": [{"cell": "lstm", "num_layers": 1, "bidirectional": False, "weights": None}],
+        "seq_len": 20,
+        "hidden_size": 8,
+        "batch_size": 4,
+        "input": {"kind": "impulse", "values": None},
+        "input_size": None,
+        "init": {"scheme": "normal", "std": 0.3, "bias_std": 0.6, "sigma_max": None, "forget_bias": 1.0},
+        "loss": {"at": "last", "kind": "mse"},
+        "include": [],
+        "targets": None,
+        "seed": 7,
+    }
+    body = "const o = await import('/static/js/sweep-open.js'); return o.openLink(arg[0], arg[1], arg[2]);"
+    link = js(body, ["run", run, "ko"])
+    q = dict(pair.split("=") for pair in link["search"][1:].split("&"))
+    assert link["missing"] == [] and "tab" not in q  # the Explore tab is the page's default
+    assert (q["models"], q["seq_len"], q["hidden_size"], q["batch_size"], q["input"], q["seed"]) == (
+        "lstm",
+        "20",
+        "8",
+        "4",
+        "impulse",
+        "7",
+    )
+    assert (q["init"], q["init_std"], q["bias_std"], q["sigma_max"], q["lang"]) == (
+        "normal",
+        "0.3",
+        "0.6",
+        "none",
+        "ko",
+    )
+    train = {
+        "models": [{"cell": "gru", "activation": None}],
+        "task": "copy",
+        "seq_len": 10,
+        "hidden_size": 16,
+        "batch_size": 32,
+        "optimizer": {"name": "sgd", "lr": 0.1, "momentum": 0.9},
+        "clip": None,
+        "steps": 300,
+        "eval_every": 50,
+        "eval_size": 200,
+        "seed": 2,
+        "init": {"scheme": "xavier", "std": 0.1, "bias_std": 0.0, "sigma_max": 2.0, "forget_bias": 1.0},
+    }
+    link = js(body, ["train", train, ""])
+    q = dict(pair.split("=") for pair in link["search"][1:].split("&"))
+    assert (
+        q["tab"],
+        q["train_models"],
+        q["train_task"],
+        q["train_optimizer"],
+        q["train_clip"],
+        q["train_seed"],
+    ) == ("train", "gru", "copy", "sgd", "none", "2")
+    assert link["missing"] == [["init.sigma_max", 2]]  # the Train tab has no σ_max: said before it opens

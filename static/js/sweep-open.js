@@ -14,6 +14,7 @@ const KEYS = {
     ["seq_len", "seq_len"], ["hidden_size", "hidden_size"], ["input", "input.kind"], ["init", "init.scheme"],
     ["sigma_max", "init.sigma_max", (v) => (v === null ? "none" : String(v))], ["forget_bias", "init.forget_bias"],
     ["loss", "loss.at"], ["loss_kind", "loss.kind"], ["output_size", "output_size"], ["seed", "seed"],
+    ["batch_size", "batch_size"], ["init_std", "init.std"], ["bias_std", "init.bias_std"],
   ],
   train: [
     ["train_task", "task"], ["train_seq_len", "seq_len"], ["train_hidden_size", "hidden_size"],
@@ -26,7 +27,7 @@ const KEYS = {
 /** Fields a tab can leave out when they hold these values (the API's defaults, or what the tab
  * sends anyway). */
 const NEUTRAL = {
-  explore: { models: true, include: true, batch_size: 1, input_size: null, "init.std": 0.1, "init.bias_std": 0 },
+  explore: { models: true, include: true },
   train: { models: true, "init.sigma_max": null, "init.forget_bias": 1, "init.scheme": "xavier", "init.std": 0.1, "init.bias_std": 0 },
 };
 
