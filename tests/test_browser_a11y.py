@@ -277,7 +277,8 @@ def test_tabs_explainer_slider_exports_and_tables_by_keyboard(desk, live_server,
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowRight")
     after = page.input_value("#bound-sigma")
-    assert float(after) == pytest.approx(float(before) + 0.1)
+    step = float(page.get_attribute("#bound-sigma", "step"))
+    assert float(after) == pytest.approx(float(before) + 2 * step)
     assert page.text_content("#bound-sigma-value") == f"{float(after):.2f}"
     # an export
     page.focus("#export-csv")
