@@ -69,6 +69,8 @@ def test_the_clip_strip_is_there_only_when_clipping_is_on(page, live_server, cli
         assert drawn["strip"] and drawn["clipped"] == 2 and drawn["domain"][0] > 0
     else:  # the loss has the whole height: nothing hidden covers its bottom
         assert not drawn["strip"] and drawn["clipped"] == 0 and list(drawn["domain"]) == [0, 1]
+    # the card's sentence names the strip only when there is one
+    assert ("a tick for every step whose gradient was clipped" in page.text_content("#loss-sub")) == strip
 
 
 def test_start_is_off_while_training_and_tab_switches_throw_nothing(page, live_server):
@@ -408,3 +410,16 @@ def test_a_model_at_chance_gets_a_hint(page, live_server):
     wait_train(page, "done")
     text = page.text_content("#train-message")
     assert "RNN (sigmoid) stayed at chance" in text and "T = 20 now" in text
+
+
+def test_the_flow_charts_bounds_can_be_hidden_and_the_axis_fits_the_measurements(page, live_server):
+    state = {"models": "rnn-tanh", "seq_len": "400", "hidden_size": "8", "sigma_max": "3", "jacobian": "0"}
+    page.goto(url(live_server.url, **state, speed="max"))
+    wait_rendered(page)
+    top = "document.getElementById('chart-flow')._fullLayout.yaxis.range[1]"
+    assert page.evaluate(top) > 100  # the bound (3)^(T−t) reaches 10¹⁹⁰: the measurements are a thin band
+    page.uncheck("#show_bounds")
+    wait_for(page, f"{top} < 20")
+    visible = page.evaluate("""document.getElementById('chart-flow').data
+        .filter((d) => d.meta?.kind === 'bound').map((d) => d.visible)""")
+    assert visible == [False] and "bounds=0" in page.evaluate("location.search")

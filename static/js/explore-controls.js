@@ -19,7 +19,7 @@ export class ExploreControls {
    * @param onMode    the flow chart's y (grad | jac) or x (t | back) changed: onMode(view, x)
    * @param onUnit    the layer chooser changed: onUnit({layer, direction})
    */
-  constructor(form, { onRun, onSpeed, onMode, onUnit = () => {} }) {
+  constructor(form, { onRun, onSpeed, onMode, onUnit = () => {}, onBounds = () => {} }) {
     this.form = form;
     this.onSpeed = onSpeed;
     this.sigma = { on: $("#sigma_on"), range: $("#sigma_max"), number: $("#sigma_value") };
@@ -53,6 +53,12 @@ export class ExploreControls {
         this.syncUrl();
       });
     }
+    // the flow chart's dashed bounds, shown or hidden (outside the form, like the view toggles)
+    this.onBounds = onBounds;
+    $("#show_bounds").addEventListener("change", (e) => {
+      onBounds(e.target.checked);
+      this.syncUrl();
+    });
     this.unit = { chooser: $("#unit-chooser"), layer: $("#layer"), direction: $("#direction") };
     for (const menu of [this.unit.layer, this.unit.direction]) {
       menu.addEventListener("change", () => {
@@ -95,6 +101,7 @@ export class ExploreControls {
     this.syncSigmaEnabled();
     this.syncSequence();
     this.onSpeed(values.speed);
+    this.onBounds(values.bounds !== "0");
     this.writeFlowSubtitle(values.view);
     return gone;
   }

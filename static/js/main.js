@@ -62,6 +62,10 @@ const controls = new ExploreControls($("#controls"), {
     if (window.matchMedia("(max-width: 760px)").matches) $("#status").scrollIntoView({ block: "start" });
   },
   onSpeed: (speed) => player.setSpeed(speed),
+  onBounds: (on) => {
+    views.flow.setBounds(on);
+    player.kick();
+  },
   onMode: (view, x) => {
     views.setMode(view, x);
     player.kick();

@@ -117,6 +117,7 @@ export const PROPS = [
     default: "250", control: "#speed" },
   { tab: "explore", name: "view", type: "choice", choices: ["grad", "jac"], default: "grad", control: 'input[name="view"]' },
   { tab: "explore", name: "x", type: "choice", choices: ["t", "back"], default: "t", control: 'input[name="x"]' },
+  { tab: "explore", name: "bounds", type: "flag", default: "1", control: "#show_bounds" },
   { tab: "explore", name: "layer", type: "choice", choices: ["top", "1", "2", "3", "4"], default: "top", control: "#layer" },
   { tab: "explore", name: "direction", type: "choice", choices: ["forward", "backward"], default: "forward",
     control: "#direction" },

@@ -225,10 +225,13 @@ export class Training {
     return !!this.stream;
   }
 
-  /** The metric card's sentence: which metric, on how many sequences, how often, the baseline. */
+  /** The metric card's sentence: which metric, on how many sequences, how often, the baseline;
+   * the loss card's names the clip strip only when the training clips (there is none otherwise). */
   writeMetricSub() {
     const { data } = this;
     if (!data) return;
+    const clips = data.config.clip !== null && data.config.clip !== undefined;
+    $("#loss-sub").textContent = t(clips ? "train.loss.sub" : "train.loss.sub.noclip");
     const values = { size: data.config.eval_size, every: data.config.eval_every, baseline: fmt(data.metricBaseline) };
     this.ui.metricSub.textContent = data.metric === "mse" ? t("train.metric.sub.mse", values)
       : t("train.metric.sub.accuracy", values);

@@ -135,6 +135,13 @@ export class FlowChart extends Panel {
     if (this.run) this.invalidate();
   }
 
+  /** Show or hide the dashed bounds; hidden, they leave the y range to the measurements (a
+   * bound of 10²⁸⁸ squashed them). */
+  setBounds(on) {
+    this.bounds = on;
+    if (this.run) this.invalidate();
+  }
+
   setTheme(theme) {
     this.theme = theme;
     if (this.run) this.invalidate();
@@ -182,7 +189,7 @@ export class FlowChart extends Panel {
         traces.push({
           type: "scatter", mode: "lines", name: t("explore.flow.trace.bound", { label: m.label }), legendgroup: group,
           showlegend: false, ...arrays(), marker: { color: [], symbol: [] }, connectgaps: false,
-          line: { color: colour, width: 1.5, dash: "dash" }, opacity: 0.9,
+          line: { color: colour, width: 1.5, dash: "dash" }, opacity: 0.9, visible: this.bounds !== false,
           hovertemplate: `${t("explore.flow.hover.bound", { label: m.label, scaled })}<br>t = %{customdata}<br>%{y:.3e}<extra></extra>`,
           meta: { kind: "bound", model },
         });
