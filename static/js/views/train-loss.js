@@ -115,10 +115,13 @@ export class LossChart extends Panel {
         anchor: "x", showticklabels: false, ticks: "", title: { text: axes.yaxis2, font: { size: 10 }, standoff: 4 },
       }),
     } : {};
+    // a pinned training of more steps widens the range to its end
+    const pinnedEnds = (this.pins || []).flatMap((p) => p.data.models.map((m) => m.x.at(-1) ?? 0));
+    const end = Math.max(data.steps, ...pinnedEnds);
     Plotly.react(this.el, traces, baseLayout(theme, {
       margin: { l: 64, r: 18, t: 10, b: 46 },
       xaxis: axis(theme, {
-        range: [0, data.steps], zeroline: false, anchor: "free", position: 0, title: { text: axes.xaxis },
+        range: [0, end], zeroline: false, anchor: "free", position: 0, title: { text: axes.xaxis },
       }),
       yaxis: axis(theme, {
         type: "log", autorange: true, exponentformat: "power", domain: clipOn ? [0.2, 1] : [0, 1],
