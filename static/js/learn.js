@@ -442,7 +442,8 @@ export function runWith({ sigma, forgetBias, ensureLstm = false }) {
     if (box && !box.checked) { box.checked = true; fire(box, "change"); }
   }
   $("#run").click();
-  $("#views")?.scrollIntoView({ behavior: "smooth", block: "start" });
+  const behavior = matchMedia("(prefers-reduced-motion: reduce)").matches ? "auto" : "smooth"; // less motion: a jump
+  $("#views")?.scrollIntoView({ behavior, block: "start" });
 }
 
 

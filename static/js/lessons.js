@@ -231,7 +231,9 @@ class Lessons {
     const target = document.querySelector(lesson.look);
     if (target) {
       const show = el("button", { type: "button", className: "ghost", textContent: t("lessons.show") });
-      show.addEventListener("click", () => target.scrollIntoView({ behavior: "smooth", block: "start" }));
+      // a jump, not a glide, when the system asks for less motion
+      const behavior = matchMedia("(prefers-reduced-motion: reduce)").matches ? "auto" : "smooth";
+      show.addEventListener("click", () => target.scrollIntoView({ behavior, block: "start" }));
       actions.append(show);
     }
     const status = el("span", { className: "lesson-status", role: "status" });
