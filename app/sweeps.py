@@ -118,7 +118,20 @@ def with_value(body: dict, path: str, value) -> dict:
 
 
 def canonical(obj) -> bytes:
-    return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
+    """The bytes a sweep's id hashes: keys sorted, and integral numbers written one way (1.0 as
+    1), so that a value means the same whichever JSON wrote it — a browser sends the float 1.0
+    of a preset as 1."""
+    return orjson.dumps(_integral_as_int(obj), option=orjson.OPT_SORT_KEYS)
+
+
+def _integral_as_int(obj):
+    if isinstance(obj, float) and obj.is_integer() and abs(obj) < 2**53:
+        return int(obj)
+    if isinstance(obj, dict):
+        return {k: _integral_as_int(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_integral_as_int(v) for v in obj]
+    return obj
 
 
 def sweep_id(request: dict) -> str:

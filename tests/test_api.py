@@ -212,7 +212,7 @@ def test_index_page(client):
         for name in ("models", "train_models"):
             boxes = re.findall(rf'<input type="checkbox" name="{name}" value="([^"]+)">', r.text)
             assert boxes == list(MODELS), name
-        assert r.text.count('<span class="hint">γ = 1/4</span>') == 2  # sigmoid, in both tabs
+        assert r.text.count('<span class="hint">γ = 1/4</span>') == 3  # sigmoid: Explore, Train, Sweep
         for module in ("js/main.js", "css/page.css"):
             assert f"/{module}" in r.text
 

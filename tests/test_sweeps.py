@@ -110,10 +110,24 @@ def finished(client, id_: str, seconds: float = 120) -> dict:
 
 def canonical_id(body: dict, base: dict) -> str:
     """The documented id: sha256 of {kind, base (defaults filled, no seed), grid, seeds}, JSON
-    with sorted keys and no spaces."""
+    with sorted keys, no spaces and integral numbers as integers."""
+    def integral(x):
+        if isinstance(x, float) and x.is_integer():
+            return int(x)
+        if isinstance(x, dict):
+            return {k: integral(v) for k, v in x.items()}
+        return [integral(v) for v in x] if isinstance(x, list) else x
+
     request = {"kind": body["kind"], "base": base, "grid": body["grid"], "seeds": body["seeds"]}
-    text = json.dumps(request, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    text = json.dumps(integral(request), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_a_value_written_as_a_float_or_an_integer_is_the_same_sweep(lab):
+    as_float = {**RUN_SWEEP, "grid": {**RUN_SWEEP["grid"], "init.sigma_max": [1.0, 2.0]}}
+    as_int = {**RUN_SWEEP, "grid": {**RUN_SWEEP["grid"], "init.sigma_max": [1, 2]}}
+    plan = [lab.post("/api/sweeps/plan", json=body).json() for body in (as_float, as_int)]
+    assert plan[0]["id"] == plan[1]["id"]
 
 
 def test_a_run_sweep_gives_the_single_run_api_numbers(lab):
