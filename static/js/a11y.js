@@ -147,6 +147,7 @@ class ChartAccess {
     const open = !holder.hidden;
     this.toggle.textContent = open ? t("a11y.table.hide") : t("a11y.table.show");
     this.toggle.setAttribute("aria-expanded", String(open));
+    this.toggle.title = t("a11y.table.title");
     holder.setAttribute("aria-label", t("a11y.table.label", { name }));
     this.block.hidden = !!chart.closest("[hidden]");
     if (open) holder.replaceChildren(tableElement(plottedTable(chart), t("a11y.table.caption", { name })));
