@@ -14,8 +14,6 @@ import { t } from "../i18n.js";
 import { baseLayout, config } from "../plot-style.js";
 import { Plotly, axis, hover } from "./common.js";
 
-// Okabe–Ito, for series that are not models
-const PALETTE = ["#0072B2", "#D55E00", "#009E73", "#E69F00", "#CC79A7", "#56B4E9", "#8c564b", "#7f7f7f"];
 /** Metrics whose values span decades: a log axis. */
 const LOG_METRICS = new Set(["loss", "final_loss"]);
 
@@ -72,8 +70,11 @@ export class SweepLines extends Panel {
     const name = t(`sweep.metric.${metric}`);
     const traces = [];
     series.forEach((s, k) => {
+      // a line per model: its colour; lines of other settings: the palette's colours in turn (the
+      // models' then the uploaded networks', each 3:1 on the chart in both themes)
+      const others = [...Object.values(theme.models), ...theme.yours];
       const colour = s.model && series.every((o) => o.labels.length === 1) ? theme.models[s.model]
-        : PALETTE[k % PALETTE.length];
+        : others[k % others.length];
       const label = s.labels.join(" · ") || name;
       const band = s.points.filter((p) => p.n > 1 && p.lo !== null);
       traces.push({
