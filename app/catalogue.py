@@ -32,6 +32,21 @@ def palette() -> dict:
     return json.loads((STATIC / "palette.json").read_text(encoding="utf-8"))
 
 
+def palette_css() -> Markup:
+    """The models' and uploaded networks' colours as the page's CSS variables (--c-sigmoid, …,
+    --c-yours-0, …; the swatches, cards and logo use them), light and dark, written from
+    static/palette.json into the page's head: its stylesheet holds no second copy."""
+    p = palette()
+
+    def block(scheme: str) -> str:
+        names = {f"--c-{key.removeprefix('rnn-')}": c for key, c in p["models"][scheme].items()}
+        names |= {f"--c-yours-{i}": c for i, c in enumerate(p["yours"][scheme])}
+        return " ".join(f"{name}: {colour};" for name, colour in names.items())
+
+    return Markup(f":root {{ {block('light')} }}\n"
+                  f"@media (prefers-color-scheme: dark) {{ :root {{ {block('dark')} }} }}")
+
+
 def script_json(obj) -> Markup:
     """`obj` as JSON to embed in a <script type="application/json">: not ASCII-escaped (Korean
     stays one character per character), but with <, > and & escaped so the text can never

@@ -15,6 +15,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fastapi.testclient import TestClient
+
+from gradient_flow_lab import style
+from gradient_flow_lab.app.catalogue import palette_css
+from gradient_flow_lab.app.main import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 PALETTE = json.loads((ROOT / "static" / "palette.json").read_text(encoding="utf-8"))
@@ -107,10 +112,11 @@ def chart_lines(scheme: str) -> dict[str, str]:
     lines |= {f"yours {i}": c for i, c in enumerate(PALETTE["yours"][scheme])}
     lines |= {f"gate {k}": g["colour"] for k, g in PALETTE["gates"].items()}
     lines |= {f"layer {i}": c for i, c in enumerate(PALETTE["layers"]["colours"])}
-    # the swatches and card borders of the page say the same models in the same colours
-    for key, var in [("rnn-sigmoid", "--c-sigmoid"), ("rnn-tanh", "--c-tanh"), ("rnn-relu", "--c-relu"),
-                     ("lstm", "--c-lstm"), ("gru", "--c-gru")]:
-        lines[f"swatch {key}"] = css_variables(scheme)[var]
+    # the swatches and card borders of the page: the variables its head is given (palette_css)
+    swatches = style.css_variables(str(palette_css()))[scheme]
+    for key, var in [("rnn-sigmoid", "c-sigmoid"), ("rnn-tanh", "c-tanh"), ("rnn-relu", "c-relu"),
+                     ("lstm", "c-lstm"), ("gru", "c-gru")]:
+        lines[f"swatch {key}"] = swatches[var]
     return lines
 
 
@@ -122,12 +128,16 @@ def test_chart_lines_have_at_least_3_to_1_contrast_with_the_chart(scheme):
     assert low == {}, f"{scheme}: lines under 3:1 on {surface}: {low}"
 
 
-@pytest.mark.parametrize("scheme", SCHEMES)
-def test_the_swatches_are_the_palettes_colours(scheme):
-    v = css_variables(scheme)
-    models = PALETTE["models"][scheme]
-    swatches = {k: v[f"--c-{k.removeprefix('rnn-')}"].lower() for k in models}
-    assert swatches == {k: c.lower() for k, c in models.items()}
+def test_the_pages_swatches_are_the_palettes_colours():
+    """The page's head carries the swatch variables written from the palette file, and its
+    stylesheet none of its own (a second copy would drift)."""
+    page = TestClient(create_app()).get("/").text
+    head = style.css_variables(re.search(r'<style id="gfl-palette">(.*?)</style>', page, re.S).group(1))
+    for scheme in SCHEMES:
+        models, yours = PALETTE["models"][scheme], PALETTE["yours"][scheme]
+        assert {k: head[scheme][f"c-{k.removeprefix('rnn-')}"] for k in models} == models
+        assert [head[scheme][f"c-yours-{i}"] for i in range(len(yours))] == yours
+    assert not re.search(r"--c-(sigmoid|tanh|relu|lstm|gru|yours-\d)\s*:", CSS)
 
 
 @pytest.mark.parametrize("scheme", SCHEMES)

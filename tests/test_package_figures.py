@@ -10,6 +10,7 @@ import pytest
 
 import gradient_flow_lab as gfl
 from gradient_flow_lab import style
+from gradient_flow_lab.app.catalogue import palette_css
 from gradient_flow_lab.figures import HORIZON, gate_path
 
 PALETTE = style.palette()
@@ -70,8 +71,9 @@ def test_the_theme_is_the_palette_file_and_the_page_css():
         )
         assert th.diverging[0][1] == PALETTE["diverging"][scheme][0]
     assert style.theme("light").surface != style.theme("dark").surface
-    # the page's swatches (CSS) show the models in the palette's colours: a change in one place is
-    # caught here until the other follows
+    # the page's swatches (CSS variables written into its head from the palette file) show the
+    # models in the palette's colours
+    variables = style.css_variables(str(palette_css()))
     names = {
         "rnn-sigmoid": "c-sigmoid",
         "rnn-tanh": "c-tanh",

@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
 from gradient_flow_lab.app import i18n
-from gradient_flow_lab.app.catalogue import catalogue_json, lessons_json
+from gradient_flow_lab.app.catalogue import catalogue_json, lessons_json, palette_css
 from gradient_flow_lab.core.catalogue import MODEL_KINDS
 
 router = APIRouter(tags=["pages"])
@@ -29,6 +29,7 @@ def index(request: Request):
         "t": i18n.translator(lang),
         "messages": i18n.messages_json(lang),
         "catalogue": catalogue_json(),
+        "palette_css": palette_css(),
         "lessons": lessons_json(),
         "page_models": [k for k in MODEL_KINDS if k.page],
     }, headers={"Vary": "Accept-Language"})
