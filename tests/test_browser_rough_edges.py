@@ -15,6 +15,7 @@ import struct
 from urllib.parse import urlencode
 
 import httpx
+import numpy as np
 import pytest
 from browser_helpers import offline_page, wait_for, wait_rendered
 
@@ -423,3 +424,75 @@ def test_the_flow_charts_bounds_can_be_hidden_and_the_axis_fits_the_measurements
     visible = page.evaluate("""document.getElementById('chart-flow').data
         .filter((d) => d.meta?.kind === 'bound').map((d) => d.visible)""")
     assert visible == [False] and "bounds=0" in page.evaluate("location.search")
+
+
+def test_a_preset_fills_the_training_settings(page, live_server):
+    page.goto(url(live_server.url, tab="train", train_task="copy", train_seq_len="200"))
+    page.select_option("#train_preset", "temporal_order")
+    assert page.input_value("#train_task") == "temporal_order" and page.input_value("#train_seq_len") == "20"
+    checked = page.eval_on_selector_all('input[name="train_models"]:checked', "els => els.map(e => e.value)")
+    assert checked == ["lstm", "gru"] and page.input_value("#train_steps") == "800"
+    assert page.input_value("#train_preset") == ""  # back to its prompt
+    assert "train_task=temporal_order" in page.evaluate("location.search")
+
+
+def test_input_values_can_be_pasted(page, live_server):
+    page.goto(live_server.url + "/?models=rnn-tanh&hidden_size=4&speed=max")
+    wait_rendered(page)
+    page.evaluate("document.getElementById('network').open = true")
+    page.click("#sequence-paste summary")
+    page.fill("#sequence-paste-text", "0.5, 1\n0.2, 0\n-0.1, 0.3")
+    page.click("#sequence-paste-use")
+    assert page.input_value("#input") == "values" and page.input_value("#seq_len") == "3"
+    page.click("#run")
+    wait_for(page, "document.getElementById('position').dataset.p === '6'")  # 2T steps of the pasted T = 3
+    page.fill("#sequence-paste-text", "0.5, 1\n0.2, x")
+    page.click("#sequence-paste-use")
+    assert "“x” is not a number" in page.text_content("#data-error")
+
+
+# ---------------------------------------------------------------- W_hh's singular values
+
+
+@pytest.mark.parametrize("H", [1, 7, 32])
+def test_the_pages_singular_values_are_numpys(page, live_server, H):
+    page.goto(live_server.url + "/")
+    rng = np.random.default_rng(H)
+    A = rng.normal(size=(H, H)) * rng.uniform(0.1, 3, size=H)  # columns of different scales
+    svd = "async (a) => (await import('/static/js/spectrum-math.js')).singularValues(a)"
+    got = page.evaluate(svd, A.tolist())
+    want = np.linalg.svd(A, compute_uv=False)
+    np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12 * want[0])
+
+
+def test_w_hh_singular_values_against_one_over_gamma(page, live_server):
+    state = {
+        "models": "rnn-sigmoid,rnn-tanh",
+        "seq_len": "20",
+        "hidden_size": "12",
+        "init": "orthogonal",
+        "sigma_max": "2.5",
+        "jacobian": "0",
+        "speed": "max",
+    }
+    page.goto(url(live_server.url, **state))
+    wait_rendered(page)
+    page.click("#spectrum-show")
+    wait_for(page, "(document.getElementById('chart-spectrum').data || []).length > 0")
+    drawn = page.evaluate("""() => document.getElementById('chart-spectrum').data.map((d) =>
+        ({ kind: d.meta.kind, y: Array.from(d.y) }))""")
+    values = next(d["y"] for d in drawn if d["kind"] == "singular")
+    body = {
+        "models": [{"cell": "rnn", "activation": "tanh"}],
+        "seq_len": 20,
+        "hidden_size": 12,
+        "init": {"scheme": "orthogonal", "sigma_max": 2.5},
+        "include": ["params"],
+    }
+    W = np.array(httpx.post(f"{live_server.url}/api/runs", json=body).json()["models"][0]["params"]["W_hh"])
+    np.testing.assert_allclose(values, np.linalg.svd(W, compute_uv=False), rtol=1e-9)
+    assert values[0] == pytest.approx(2.5)  # the rescaled σ_max
+    assert sorted(d["y"][0] for d in drawn if d["kind"] == "critical") == [1, 4]
+    note = page.text_content("#spectrum-note")
+    above = int((np.array(values) > 1).sum())
+    assert "σₘₐₓ = 2.500" in note and f"of the 12 singular values, {above} are above 1" in note

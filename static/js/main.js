@@ -31,7 +31,10 @@ import { GatesCharts } from "./views/gates.js";
 import { HeatmapChart } from "./views/heatmap.js";
 import { DepthView } from "./views/layers.js";
 import { SummaryCards } from "./views/summary.js";
+import { SpectrumChart } from "./views/spectrum.js";
 import { WhyChart } from "./views/why.js";
+import { singularValues } from "./spectrum-math.js";
+import { fetchRun } from "./weights-client.js";
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -81,7 +84,30 @@ const downloads = new Exports({
   json: $("#export-json"), csv: $("#export-csv"), torch: $("#export-torch"), png: $("#export-png"),
   curl: $("#export-curl"), python: $("#export-python"),
 }, { current: () => runs.run, networks: controls.networks, message, values: () => controls.read(), chart: $("#chart-flow") });
+// W_hh's singular values, on demand: the run's parameters (POST /api/runs with include "params")
+const spectrum = { chart: new SpectrumChart($("#chart-spectrum"), $("#spectrum-note")), run: null };
+$("#spectrum-show").addEventListener("click", async () => {
+  const { run } = runs;
+  if (!run) return;
+  $("#spectrum-show").disabled = true;
+  try {
+    const result = await fetchRun({ ...run.config, include: ["params"] });
+    // every RNN of a run shares W_hh: one spectrum, named after the RNNs
+    const rnns = result.models.filter((m) => m.cell === "rnn" && m.params?.W_hh);
+    const label = rnns.map((m) => m.label).join(", ");
+    spectrum.chart.show(rnns.length ? [{ key: `rnn-${rnns[0].activation}`, label, values: singularValues(rnns[0].params.W_hh) }] : []);
+  } catch (e) {
+    message.show(() => e.message);
+  } finally {
+    $("#spectrum-show").disabled = !runs.run?.complete;
+  }
+});
 const runs = new RunController({ controls, views, player, message, status, onChange: () => {
+  if (runs.run !== spectrum.run) {
+    spectrum.run = runs.run;
+    spectrum.chart.begin(runs.run, views.theme);
+  }
+  $("#spectrum-show").disabled = !runs.run?.complete;
   downloads.update();
   controls.showUnits(runs.run);
   controls.showRun(runs.run);

@@ -15,7 +15,7 @@
 // (GET /api/weights/{id}); one it no longer keeps is said in words, with what to do.
 
 import { depthLabel, networkName, networkOf, registerNetwork } from "./catalogue.js";
-import { ArrayFileError, readArrayFile } from "./arrays.js";
+import { ArrayFileError, parseCsv, readArrayFile } from "./arrays.js";
 import { t } from "./i18n.js";
 import { WEIGHTS_VALUE } from "./state.js";
 import { describeWeights, uploadWeights } from "./weights-client.js";
@@ -80,6 +80,8 @@ export class NetworkPanel {
     });
     ui.sequenceFile.addEventListener("change", () => this.readData("sequence", ui.sequenceFile));
     ui.targetsFile.addEventListener("change", () => this.readData("targets", ui.targetsFile));
+    // your own input values, pasted (the same CSV forms as a file: a row per step, a column per input)
+    $("#sequence-paste-use").addEventListener("click", () => this.pasteSequence($("#sequence-paste-text").value));
     ui.sequenceClear.addEventListener("click", () => this.setSequence(null));
     ui.targetsClear.addEventListener("click", () => this.setTargets(null));
     ui.targets.addEventListener("change", () => this.onChange());
@@ -257,6 +259,16 @@ export class NetworkPanel {
       const array = await readArrayFile(file);
       if (kind === "sequence") this.setSequence(array);
       else this.setTargets(array);
+    } catch (e) {
+      if (!(e instanceof ArrayFileError)) console.error(e);
+      this.showError("data", say(e));
+    }
+  }
+
+  pasteSequence(text) {
+    this.showError("data", null);
+    try {
+      this.setSequence(parseCsv(text, t("networks.pasted")));
     } catch (e) {
       if (!(e instanceof ArrayFileError)) console.error(e);
       this.showError("data", say(e));
