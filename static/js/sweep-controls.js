@@ -287,6 +287,7 @@ export class SweepControls {
     this.ui.base.textContent = t(key, { facts: facts.join(", ") });
     this.ui.baseEdit.hidden = own;
     this.ui.baseEdit.textContent = kind === "train" ? t("sweep.base.edit.train") : t("sweep.base.edit.run");
+    this.ui.baseEdit.title = this.ui.baseEdit.textContent; // every control has a tip (test_browser)
     const text = own && has(`sweep.preset.${preset.name}.text`) ? t(`sweep.preset.${preset.name}.text`) : "";
     this.ui.presetText.textContent = text;
   }
