@@ -129,6 +129,7 @@ def test_a_pinned_training_is_drawn_dashed_under_the_next(page, live_server, art
     page.goto(live_server.url + TRAIN)
     page.click("#train-start")
     wait_for(page, "document.documentElement.dataset.train === 'done'", timeout=90_000)
+    wait_for(page, "document.documentElement.dataset.trainSettled === 'true'")  # its last points drawn
     first = page.evaluate("""() => document.getElementById('chart-loss').data
         .filter((d) => d.meta?.kind === 'loss').map((d) => Array.from(d.y))""")
     page.click("#pin-training")

@@ -35,6 +35,7 @@
 // (Plotly.react on the same divs), as a change of theme does, without touching the run.
 
 import { fmt } from "../format.js";
+import { Panel } from "../frame-budget.js";
 import { axis as styledAxis } from "../plot-style.js";
 
 export const Plotly = window.Plotly;
@@ -65,6 +66,48 @@ export function seq(n, f) {
 
 /** A Plotly hover template from a text (Plotly's %{…} fields passed in as its values). */
 export const hover = (text) => `${text}<extra></extra>`;
+
+/** A #rrggbb colour with alpha (other forms as they are): bands and pinned lines. */
+export function withAlpha(colour, alpha) {
+  const m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(colour || "");
+  return m ? `rgba(${parseInt(m[1], 16)}, ${parseInt(m[2], 16)}, ${parseInt(m[3], 16)}, ${alpha})` : colour;
+}
+
+/** The Sweep tab's views' face: a sweep's results (`data`, a SweepData) shown in one metric,
+ * redrawn whole when the metric, the theme or the language changes, updated as results arrive.
+ * `onOpen(result)`: a click on a cell or point with results. */
+export class SweepPanel extends Panel {
+  constructor(el, { onOpen }) {
+    super(el);
+    this.onOpen = onOpen;
+    this.bound = false;
+    this.data = null;
+  }
+
+  setMetric(metric) {
+    this.metric = metric;
+    if (this.data) this.invalidate();
+  }
+
+  /** Results arrived. */
+  changed() {
+    if (this.data) this.dirty = true;
+  }
+
+  setTheme(theme) {
+    this.theme = theme;
+    if (this.data) this.invalidate();
+  }
+
+  relabel() {
+    if (this.data) this.invalidate();
+  }
+
+  clear() {
+    super.clear();
+    this.data = null;
+  }
+}
 
 /** Points waiting to be appended: trace index → {x, y}, and customdata when the points carry
  * one; for the traces `marked`, whose markers differ point by point, text, marker colour and

@@ -23,17 +23,11 @@ import { scaledBound } from "../gradient-math.js";
 import { t } from "../i18n.js";
 import { baseLayout, config } from "../plot-style.js";
 import { modelColour } from "../theme.js";
-import { LOG_CLIP, Pending, Plotly, axis } from "./common.js";
+import { LOG_CLIP, Pending, Plotly, axis, withAlpha } from "./common.js";
 
 const HORIZON = 1e-3;
 const MARK_GAP = 1;
 const PIN_DASHES = ["longdash", "dashdot", "longdashdot", "6px,2px,1px,2px"];
-
-/** A #rrggbb colour with alpha (other forms as they are). */
-function withAlpha(colour, alpha) {
-  const m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(colour || "");
-  return m ? `rgba(${parseInt(m[1], 16)}, ${parseInt(m[2], 16)}, ${parseInt(m[3], 16)}, ${alpha})` : colour;
-}
 
 const positive = (v) => (typeof v === "number" && v > 0 ? v : null);
 

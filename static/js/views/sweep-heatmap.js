@@ -7,10 +7,9 @@
 // index of its typical result in the sweep's results (−1: none yet).
 
 import { fmt } from "../format.js";
-import { Panel } from "../frame-budget.js";
 import { t } from "../i18n.js";
 import { baseLayout, config } from "../plot-style.js";
-import { Plotly, axis, hover } from "./common.js";
+import { Plotly, SweepPanel, axis, hover } from "./common.js";
 
 /** How a metric is coloured: diverging around the value that separates vanishing from growing
  * (a factor of 1 per step, a ratio of 10⁰), or sequential with a fixed range. */
@@ -20,15 +19,7 @@ const SCALES = {
   success_rate: { zmin: 0, zmax: 1 },
 };
 
-export class SweepHeatmap extends Panel {
-  /** `onOpen(result)`: a click on a cell with results. */
-  constructor(el, { onOpen }) {
-    super(el);
-    this.onOpen = onOpen;
-    this.bound = false;
-    this.data = null;
-  }
-
+export class SweepHeatmap extends SweepPanel {
   /**
    * A sweep on screen. `metric` the result's metric shown; `theory`: lines of the theory
    * [{name, x: {path, values}, y: {path, values}}], drawn when the heatmap's axes are theirs.
@@ -41,30 +32,6 @@ export class SweepHeatmap extends Panel {
   /** Whether the sweep has two dimensions to draw. */
   get drawable() {
     return !!this.data && this.data.dims.length >= 2;
-  }
-
-  setMetric(metric) {
-    this.metric = metric;
-    if (this.data) this.invalidate();
-  }
-
-  /** Results arrived. */
-  changed() {
-    if (this.data) this.dirty = true;
-  }
-
-  setTheme(theme) {
-    this.theme = theme;
-    if (this.data) this.invalidate();
-  }
-
-  relabel() {
-    if (this.data) this.invalidate();
-  }
-
-  clear() {
-    super.clear();
-    this.data = null;
   }
 
   /** The cells' numbers now (the sweep's heat(metric)) and the axes' coordinates. */

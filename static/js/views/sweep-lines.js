@@ -9,57 +9,20 @@
 // point's customdata is the index of its typical result in the sweep's results (−1: none yet).
 
 import { fmt } from "../format.js";
-import { Panel } from "../frame-budget.js";
 import { t } from "../i18n.js";
 import { baseLayout, config } from "../plot-style.js";
-import { Plotly, axis, hover } from "./common.js";
+import { Plotly, SweepPanel, axis, hover, withAlpha } from "./common.js";
 
 /** Metrics whose values span decades: a log axis. */
 const LOG_METRICS = new Set(["loss", "final_loss"]);
 
 
-/** "#0072B2" → "rgba(0, 114, 178, a)" */
-function alpha(hex, a) {
-  const n = parseInt(hex.slice(1), 16);
-  return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${a})`;
-}
 
-export class SweepLines extends Panel {
-  /** `onOpen(result)`: a click on a point with results. */
-  constructor(el, { onOpen }) {
-    super(el);
-    this.onOpen = onOpen;
-    this.bound = false;
-    this.data = null;
-  }
-
+export class SweepLines extends SweepPanel {
   /** A sweep on screen (a SweepData), `metric` the results' metric shown. */
   begin(data, theme, { metric }) {
     Object.assign(this, { data, theme, metric });
     this.invalidate();
-  }
-
-  setMetric(metric) {
-    this.metric = metric;
-    if (this.data) this.invalidate();
-  }
-
-  changed() {
-    if (this.data) this.dirty = true;
-  }
-
-  setTheme(theme) {
-    this.theme = theme;
-    if (this.data) this.invalidate();
-  }
-
-  relabel() {
-    if (this.data) this.invalidate();
-  }
-
-  clear() {
-    super.clear();
-    this.data = null;
   }
 
   build() {
@@ -81,7 +44,7 @@ export class SweepLines extends Panel {
         type: "scatter", mode: "lines", x: [...band.map((p) => x.coords[dx.values.indexOf(p.x)]),
           ...band.map((p) => x.coords[dx.values.indexOf(p.x)]).reverse()],
         y: [...band.map((p) => p.hi), ...band.map((p) => p.lo).reverse()],
-        fill: "toself", fillcolor: alpha(colour, theme.dark ? 0.22 : 0.16), line: { width: 0 },
+        fill: "toself", fillcolor: withAlpha(colour, theme.dark ? 0.22 : 0.16), line: { width: 0 },
         hoverinfo: "skip", showlegend: false, meta: { kind: "band", series: s.key },
       });
       const text = s.points.map((p) => {
