@@ -343,13 +343,14 @@ def test_busy_server_and_broken_stream_in_korean(page, live_server):
     page.goto(url(live_server.url, "ko"))
     answers = []
     page.route("**/api/runs/stream", lambda r: r.fulfill(**answers.pop(0)))
-    busy = "the server is busy: 4 runs are in progress (limit max_concurrent_runs); retry in 2 s"
-    answers.append({"status": 503, "headers": {"Retry-After": "2"}, "content_type": "application/json",
+    # Retry-After 30 s: the page's own retry (after that many seconds) stays out of the test's way
+    busy = "the server is busy: 4 runs are in progress (limit max_concurrent_runs); retry in 30 s"
+    answers.append({"status": 503, "headers": {"Retry-After": "30"}, "content_type": "application/json",
                     "body": json.dumps({"detail": busy})})
     page.click("#run")
     wait_for(page, "document.documentElement.dataset.run === 'error'")
     assert page.text_content("#message .message-text") == (
-        f"서버가 바쁩니다: {busy} (Retry-After: 2초 — 그 뒤에 다시 시도하세요)")
+        f"서버가 바쁩니다: {busy} (Retry-After: 30초 — 그 뒤에 다시 시도하세요)")
     start = httpx.post(live_server.url + "/api/runs/stream", json={"seq_len": 3, "hidden_size": 2}).text
     head = start.split("\n\n")
     answers.append({"status": 200, "content_type": "text/event-stream",
