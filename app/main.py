@@ -1,5 +1,7 @@
 """The ASGI application: `uvicorn app.main:app`."""
 
+import asyncio
+import logging
 import signal
 import threading
 from contextlib import asynccontextmanager
@@ -22,6 +24,8 @@ from gradient_flow_lab.app.store import Store
 from gradient_flow_lab.app.streaming import ComputeThreads
 from gradient_flow_lab.app.sweeps import SweepEngine
 from gradient_flow_lab.app.weights import NetworkCache
+
+log = logging.getLogger(__name__)
 
 
 def drain_on_signals(draining: threading.Event) -> None:
@@ -65,6 +69,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         drain_on_signals(draining)
+        # the sweeps a stopped server left unfinished are failed now, not when first read
+        try:
+            await asyncio.to_thread(app.state.sweeps.start_once)
+        except Exception:  # a store that cannot be opened yet: its first use says so
+            log.warning("the store could not be read at the start", exc_info=True)
         yield
         draining.set()
         app.state.compute_threads.shutdown()

@@ -298,9 +298,17 @@ def test_a_training_sweep_is_cancelled(page, live_server):
         )
     )
     wait_for(page, "document.getElementById('sweep-size').textContent.includes('8 points')")
-    assert "Its time is measured once the first trainings finish." in page.text_content("#sweep-size")
+    # too long to try here: the server's estimate (POST /api/sweeps/plan), said before Start
+    wait_for(page, "document.getElementById('sweep-size').textContent.includes('estimate')")
+    said = page.text_content("#sweep-size")
     page.click("#sweep-start")
     wait_for(page, "document.documentElement.dataset.sweep === 'running'", timeout=60_000)
+    request = httpx.get(f"{live_server.url}/api/sweeps/{query(page)['sweep']}", timeout=30).json()["request"]
+    plan = httpx.post(f"{live_server.url}/api/sweeps/plan", json=request, timeout=30).json()
+    assert plan["valid"] == 8 and plan["compute_seconds"] > 8 * plan["longest_point_seconds"] / 2 > 0
+    total, one = clock(plan["compute_seconds"]), clock(plan["longest_point_seconds"])
+    assert said == (f"8 points (8 trainings). About {total} of computing by the server's estimate "
+                    f"(its longest point about {one}); the workers share it.")
     assert page.is_enabled("#sweep-cancel")
     progress = page.text_content("#sweep-progress-text")
     assert progress.startswith(("0 / 8 points · ", "1 / 8 points · ")) and "points/s · ETA " in progress
@@ -311,6 +319,58 @@ def test_a_training_sweep_is_cancelled(page, live_server):
     assert page.is_disabled("#sweep-cancel") and page.is_hidden("#sweep-message")
     sweep = httpx.get(f"{live_server.url}/api/sweeps/{query(page)['sweep']}", timeout=30).json()
     assert sweep["status"] == "cancelled" and sweep["done"] < sweep["total"] == 8
+
+
+def clock(seconds: float) -> str:
+    """sweep-controls.js's duration() in English."""
+    if seconds < 0.1:
+        return f"{max(1, round(1000 * seconds))} ms"
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    s = round(seconds)
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s // 3600} h {s // 60 % 60:02d} min"
+
+
+def test_a_busy_server_is_asked_again_after_its_retry_after(page, live_server):
+    """A 503 (the server's sweeps at their limit) is retried by itself after its Retry-After,
+    as the other tabs do; the countdown is said and Cancel stops it."""
+    page.allowed_console = (HTTP_ERROR_LOG,)
+    answers = []
+    busy = {"left": 2}
+
+    def route(r):
+        if r.request.method != "POST" or busy["left"] == 0:
+            r.continue_()
+            return
+        busy["left"] -= 1
+        answers.append(503)
+        detail = "the server is busy: 2 sweeps are computing (limit max_concurrent_sweeps = 2)"
+        r.fulfill(status=503, headers={"Retry-After": "1"}, json={"detail": detail})
+
+    page.route("**/api/sweeps", route)
+    page.goto(url(live_server.url, **SMALL))
+    page.click("#sweep-start")
+    wait_for(page, "document.documentElement.dataset.sweepRetry === '1'")
+    busy_words = "The server is busy with other sweeps: trying again by itself in 1 s…"
+    assert page.text_content("#sweep-status") == busy_words
+    assert "max_concurrent_sweeps = 2" in page.text_content("#sweep-message")
+    wait_state(page, "done", timeout=60_000)  # asked again twice: the second retry is answered
+    assert answers == [503, 503] and page.is_hidden("#sweep-message")
+    assert page.evaluate(PROBE)["results"] == 16
+    # Cancel stops the countdown
+    busy["left"] = 1
+    page.fill("#sweep_seeds", "2")
+    page.click("#sweep-start")
+    wait_for(page, "document.documentElement.dataset.sweepRetry === '1'")
+    page.locator("#sweep-message").get_by_role("button", name="Cancel").click()
+    assert page.evaluate("document.documentElement.dataset.sweepRetry") is None
+    assert page.text_content("#sweep-status") == "Not tried again. Press Start when you are ready."
+    page.wait_for_timeout(1500)
+    assert answers == [503, 503, 503], "asked again after Cancel"
 
 
 def test_a_training_sweep_draws_the_success_rate_and_the_chance_level(page, live_server):

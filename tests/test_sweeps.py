@@ -164,6 +164,48 @@ def test_a_run_sweep_gives_the_single_run_api_numbers(lab):
     assert all(tanh[(0.5, k, s)] < tanh[(2.0, k, s)] for k in ("gaussian", "impulse") for s in (0, 3))
 
 
+def test_a_sweep_over_uploaded_weights_gives_the_single_run_api_numbers(lab):
+    """A model from an uploaded file (a 2-layer bidirectional GRU with a head, PyTorch's names)
+    swept over T and the input: its points carry the file's parameters to the workers."""
+    from safetensors.numpy import save
+
+    rng = np.random.default_rng(5)
+    D, H, O = 3, 5, 2
+    arrays = {}
+    for k in range(2):
+        for s in ("", "_reverse"):
+            arrays[f"weight_ih_l{k}{s}"] = 0.5 * rng.standard_normal((3 * H, D if k == 0 else 2 * H))
+            arrays[f"weight_hh_l{k}{s}"] = 0.5 * rng.standard_normal((3 * H, H))
+            arrays[f"bias_ih_l{k}{s}"] = 0.1 * rng.standard_normal(3 * H)
+            arrays[f"bias_hh_l{k}{s}"] = 0.1 * rng.standard_normal(3 * H)
+    arrays |= {"fc.weight": rng.standard_normal((O, 2 * H)), "fc.bias": rng.standard_normal(O)}
+    uploaded = lab.post("/api/weights", files={"file": ("gru.safetensors", save(arrays))})
+    assert uploaded.status_code == 201, uploaded.text
+    weights = uploaded.json()["id"]
+    base = {"include": [], "models": [{"weights": weights}, {"cell": "lstm"}], "hidden_size": H}
+    body = {"kind": "run", "base": base, "grid": {"seq_len": [12, 30], "input.kind": ["gaussian", "impulse"]},
+            "seeds": [0, 1]}
+    r = lab.post("/api/sweeps", json=body)
+    assert r.status_code == 201, r.text
+    done = finished(lab, r.json()["id"])
+    assert done["status"] == "done" and done["errors"] == 0 and len(done["results"]) == 16
+    for result in done["results"]:
+        single = lab.post("/api/runs", json={**base, "seed": result["seed"], "include": ["grads"],
+                                             "seq_len": result["point"]["seq_len"],
+                                             "input": {"kind": result["point"]["input.kind"]}})
+        assert single.status_code == 200, single.text
+        one = single.json()["models"][result["model"]]
+        m = result["metrics"]
+        assert result["label"] == one["label"] and m["loss"] == one["loss"]
+        for name in ("log10_grad_ratio", "memory_horizon", "sigma_max", "overflow_step"):
+            assert m[name] == one["summary"][name], name
+        assert m["decay_rate"] == decay_rate(np.array(one["grad_norm"]))
+    # and a file the store does not hold names the model's field
+    gone = {**body, "base": {**base, "models": [{"weights": "sha256:" + "0" * 64}]}}
+    r = lab.post("/api/sweeps", json=gone)
+    assert r.status_code == 422 and "weights" in r.text and "upload the file again" in r.text
+
+
 def test_the_same_sweep_is_answered_from_the_store(lab):
     first = lab.post("/api/sweeps", json=RUN_SWEEP)
     id_ = first.json()["id"]
@@ -399,6 +441,7 @@ def test_a_restart_fails_the_unfinished_and_a_resubmission_computes_only_the_mis
             conn, "UPDATE sweeps SET status = 'running', updated = %s WHERE id = %s", (time.time() - 60, id_)
         )
     with TestClient(create_app(settings)) as second:
+        assert store.sweep(id_)["status"] == "failed"  # at the start, before anything asks
         failed = second.get(f"/api/sweeps/{id_}").json()
         assert failed["status"] == "failed" and failed["detail"] == STOPPED and failed["done"] == 2
         again = second.post("/api/sweeps", json=body)

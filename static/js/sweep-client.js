@@ -1,4 +1,4 @@
-// The sweeps' HTTP calls (API-2.md §5): POST /api/sweeps, GET /api/sweeps/{id}, DELETE
+// The sweeps' HTTP calls (API-2.md §5): POST /api/sweeps, POST /api/sweeps/plan, GET /api/sweeps/{id}, DELETE
 // /api/sweeps/{id}, the mean-field theory's critical line, and the event stream GET /api/sweeps/{id}/events read with
 // fetch() (so that it can be aborted and its failures said in words) through stream-client.js's
 // SSE parser. Every failure is an ApiError whose message is written in the current language.
@@ -24,6 +24,11 @@ async function call(url, options = {}) {
 /** POST /api/sweeps: {id, status, total, done} (201 new, 200 known). */
 export function submitSweep(body, signal) {
   return call("/api/sweeps", { method: "POST", body: JSON.stringify(body), signal });
+}
+
+/** POST /api/sweeps/plan: the sweep's size and the server's estimate of its time, unstarted. */
+export function planSweep(body, signal) {
+  return call("/api/sweeps/plan", { method: "POST", body: JSON.stringify(body), signal });
 }
 
 /** GET /api/sweeps/{id}: the status, the request and the results so far. */

@@ -46,13 +46,15 @@ export class SweepControls {
    * @param form       the sweep's <form>
    * @param onStart    Start (the form's submit)
    * @param onMetric   the metric chooser changed: onMetric(metric)
-   * @param estimate   estimate(request, size) → a promise of the seconds one point takes, or null
+   * @param estimate   estimate(request, size) → a promise of {total, one, measured}: the seconds of
+   *                   computing the whole sweep and one point take (measured here, or the server's
+   *                   estimate), or null
    */
   constructor(form, { onStart, onMetric, estimate }) {
     Object.assign(this, { form, estimate });
     this.presets = []; // the server's presets
     this.limits = {}; // GET /api/meta's limits
-    this.pointSeconds = null; // the estimate of one point's time, for `estimated`
+    this.time = null; // the estimate of the sweep's time ({total, one, measured}), for `estimated`
     this.estimated = ""; // the request (JSON) it was made for
     this.ui = {
       preset: $("#sweep_preset"), presetText: $("#sweep-preset-text"), base: $("#sweep-base-text"),
@@ -309,23 +311,22 @@ export class SweepControls {
     };
     let text = models === 1 || apart ? t("sweep.size.one_model", words) : t("sweep.size.models", words);
     const key = JSON.stringify(request);
-    if (key === this.estimated && this.pointSeconds !== null) {
-      text += ` ${t("sweep.size.estimate", { total: duration(this.pointSeconds * size.points), one: duration(this.pointSeconds) })}`;
-    } else if (kind === "train") {
-      text += ` ${t("sweep.size.no_estimate")}`;
+    if (key === this.estimated && this.time !== null) {
+      const { total, one, measured } = this.time;
+      text += ` ${t(measured ? "sweep.size.estimate" : "sweep.size.estimate.server", { total: duration(total), one: duration(one) })}`;
     } else {
       this.measure(request, size, key);
     }
     out.textContent = text;
   }
 
-  /** Measure one point of `request` (after the typing has paused), then write the size again. */
+  /** Estimate the time of `request` (after the typing has paused), then write the size again. */
   measure(request, size, key) {
     clearTimeout(this.measuring);
     this.measuring = setTimeout(async () => {
-      const seconds = await this.estimate(request, size).catch(() => null);
-      if (key !== JSON.stringify(this.plan().request) || seconds === null) return;
-      this.pointSeconds = seconds;
+      const time = await this.estimate(request, size).catch(() => null);
+      if (key !== JSON.stringify(this.plan().request) || time === null) return;
+      this.time = time;
       this.estimated = key;
       this.writeSize();
     }, 500);

@@ -7,11 +7,13 @@
 import { drawDirty } from "./frame-budget.js";
 import { fmt } from "./format.js";
 import { t } from "./i18n.js";
+import { AutoRetry } from "./messages.js";
 import { cancelSweep, fetchSweep, submitSweep, sweepEvents } from "./sweep-client.js";
 import { duration } from "./sweep-controls.js";
 import { SweepData } from "./sweep-data.js";
 import { pace } from "./sweep-plan.js";
 import { updateUrl } from "./state.js";
+import { retryAfter } from "./stream-client.js";
 import { activeTab } from "./tabs.js";
 import { readTheme } from "./theme.js";
 
@@ -43,6 +45,13 @@ export class SweepRun {
     this.frame = 0;
     this.tick = this.tick.bind(this);
     this.ui.cancel.addEventListener("click", () => this.cancel());
+    // a busy server (503: its sweeps at their limit) is asked again after its Retry-After
+    this.retry = new AutoRetry({ message, status, flag: "sweepRetry", words: {
+      countdown: (seconds) => t("sweep.status.retry", { seconds }),
+      cancelled: () => t("sweep.status.retry.cancelled"),
+      tryAgain: () => t("explore.message.try_again"),
+      cancel: () => t("explore.message.cancel"),
+    } });
     this.setState("idle");
   }
 
@@ -68,6 +77,12 @@ export class SweepRun {
     try {
       info = await submitSweep(plan.request);
     } catch (e) {
+      const seconds = retryAfter(e);
+      if (seconds != null) {
+        this.setState("idle");
+        this.retry.schedule(e, seconds, () => this.start());
+        return;
+      }
       this.fail(e);
       return;
     }
@@ -213,6 +228,7 @@ export class SweepRun {
 
   /** Stop following the sweep on screen (it goes on on the server). */
   detach() {
+    this.retry.clear();
     this.stream?.abort();
     this.stream = null;
   }

@@ -7,7 +7,7 @@ import { language, onLanguage, t } from "./i18n.js";
 import { MessageBox, StatusLine } from "./messages.js";
 import { parseUrl } from "./state.js";
 import { fetchMeta } from "./stream-client.js";
-import { fetchCriticalLine } from "./sweep-client.js";
+import { fetchCriticalLine, planSweep } from "./sweep-client.js";
 import { SweepControls } from "./sweep-controls.js";
 import { openLink } from "./sweep-open.js";
 import { pointRequest, range } from "./sweep-plan.js";
@@ -28,7 +28,7 @@ const message = new MessageBox($("#sweep-message"));
 const controls = new SweepControls($("#sweep-controls"), {
   onStart: () => sweep.start(),
   onMetric: (metric) => sweep.setMetric(metric),
-  estimate: measurePoint,
+  estimate: estimateTime,
 });
 const sweep = new SweepRun({
   views: {
@@ -77,9 +77,14 @@ function theory(request) {
   return theories.get(key);
 }
 
-/** The seconds one point of a run sweep takes here: one run of its costliest corner, timed. */
-async function measurePoint(request) {
-  if (request.kind !== "run" || activeTab() !== "sweep") return null;
+/** The time of a sweep: for runs, one run of its costliest corner timed here (× the points);
+ * for trainings, which take too long to try, the server's estimate (POST /api/sweeps/plan). */
+async function estimateTime(request, size) {
+  if (activeTab() !== "sweep") return null;
+  if (request.kind === "train") {
+    const plan = await planSweep(request);
+    return { total: plan.compute_seconds, one: plan.longest_point_seconds, measured: false };
+  }
   const corner = Object.fromEntries(Object.entries(request.grid).map(([path, values]) => [path,
     values.every((v) => typeof v === "number") ? Math.max(...values) : values[0]]));
   const body = pointRequest(request.base, corner, request.seeds[0]);
@@ -88,7 +93,8 @@ async function measurePoint(request) {
     body: JSON.stringify(body) });
   if (!res.ok) return null;
   await res.arrayBuffer();
-  return (performance.now() - begun) / 1000;
+  const one = (performance.now() - begun) / 1000;
+  return { total: one * size.points, one, measured: true };
 }
 
 /** A click on a cell or point: its run in the Explore tab, its training in the Train tab — after
