@@ -1,10 +1,12 @@
 """Sweeps on a real, separate Dask cluster: a scheduler and two workers started by the test as
 processes (`dask scheduler`, `dask worker` from the project's venv, where gradient_flow_lab is
 installed: the scheduler unpickles the task graphs and the workers run the points), the app
-pointed at it by GFL_DASK_SCHEDULER — as docker-compose runs them — and the command line
+pointed at it by GFL_DASK_SCHEDULER — the commands and environment of deploy/docker-compose.yml's
+dask-scheduler and dask-worker services, run without Docker — and the command line
 (`gradient-flow-lab sweep --scheduler`)."""
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -36,55 +38,50 @@ SWEEP = {
 }
 
 
+COMPOSE = Path(__file__).resolve().parent.parent / "deploy" / "docker-compose.yml"
+
+
+def compose_services() -> dict:
+    import yaml
+
+    return yaml.safe_load(COMPOSE.read_text())["services"]
+
+
 class DaskCluster:
-    """`dask scheduler` on a free loopback port and `workers` × `dask worker` (one thread each)."""
+    """The Dask cluster of deploy/docker-compose.yml, without Docker: its dask-scheduler
+    service's command on a free loopback port, and `workers` × its dask-worker service's command
+    (one thread each), with the services' environment, from the project's venv."""
 
     def __init__(self, workers: int = 2):
         dask = BIN / "dask"
         if not dask.exists():
             need("dask", f"{dask} is missing; pip install -e . (dask[distributed] is a dependency)")
+        services = compose_services()
         self.dir = Path(tempfile.mkdtemp(prefix="gfl-dask-"))
         file = self.dir / "scheduler.json"
         common = {"cwd": self.dir, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-        self.procs = [
-            subprocess.Popen(
-                [
-                    dask,
-                    "scheduler",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    "0",
-                    "--no-dashboard",
-                    "--scheduler-file",
-                    file,
-                ],
-                **common,
-            )
-        ]
+
+        def command(service: str, **replace) -> list:
+            args = [replace.get(a, a) for a in services[service]["command"]]
+            assert args[0] == "dask", args
+            return [dask, *args[1:]]
+
+        def env(service: str) -> dict:
+            return {**os.environ, **{k: str(v) for k, v in services[service].get("environment", {}).items()}}
+
+        scheduler = command("dask-scheduler", **{"8786": "0"})
+        self.procs = [subprocess.Popen([*scheduler, "--host", "127.0.0.1", "--scheduler-file", file],
+                                       env=env("dask-scheduler"), **common)]
         deadline = time.monotonic() + 60
         while not (file.exists() and file.stat().st_size):
             assert time.monotonic() < deadline, "the scheduler did not start"
             time.sleep(0.1)
         self.address = json.loads(file.read_text())["address"]
+        at = {"tcp://dask-scheduler:8786": self.address, "/tmp/dask": str(self.dir)}
+        worker = command("dask-worker", **at)
         for i in range(workers):
-            self.procs.append(
-                subprocess.Popen(
-                    [
-                        dask,
-                        "worker",
-                        self.address,
-                        "--nthreads",
-                        "1",
-                        "--no-dashboard",
-                        "--host",
-                        "127.0.0.1",
-                        "--name",
-                        f"gfl-test-{i}",
-                    ],
-                    **common,
-                )
-            )
+            self.procs.append(subprocess.Popen([*worker, "--host", "127.0.0.1", "--name", f"gfl-test-{i}"],
+                                               env=env("dask-worker"), **common))
         from distributed import Client
 
         with Client(self.address, timeout=30, set_as_default=False) as client:
@@ -120,6 +117,19 @@ def finished(client, id_: str) -> dict:
         assert time.monotonic() < deadline
         time.sleep(0.1)
     return body
+
+
+def test_the_compose_files_app_finds_its_scheduler():
+    """What the cluster fixture cannot run from deploy/docker-compose.yml: the app's services
+    name the scheduler's service and port, and the workers run the app's image."""
+    services = compose_services()
+    scheduler = services["dask-scheduler"]["command"]
+    port = scheduler[scheduler.index("--port") + 1]
+    assert services["app"]["environment"]["GFL_DASK_SCHEDULER"] == f"tcp://dask-scheduler:{port}"
+    assert f"tcp://dask-scheduler:{port}" in services["dask-worker"]["command"]
+    images = {services[name]["image"] for name in ("app", "dask-scheduler", "dask-worker")}
+    assert images == {"gradient-flow-lab"}
+    assert all(services[n]["build"] == ".." for n in ("app", "dask-scheduler", "dask-worker"))
 
 
 def test_points_run_on_both_workers_with_the_numbers_of_the_core(cluster, lab):
