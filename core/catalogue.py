@@ -16,7 +16,7 @@ from gradient_flow_lab.core.activations import ACTIVATIONS
 from gradient_flow_lab.core.cells import CELL_TYPES, make_cell
 
 # the RNN activations the page offers (the API takes every one of ACTIVATIONS)
-PAGE_ACTIVATIONS = ("sigmoid", "tanh", "relu")
+PAGE_ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,9 @@ the CSS variables of static/css/page.css for the page), in both themes:
 
 - text: WCAG 2.1 contrast ≥ 4.5:1 against every background it is written on;
 - chart lines (models, uploaded networks, gates, layers): ≥ 3:1 against the chart's background;
-- the five models' colours stay apart under simulated protanopia, deuteranopia and tritanopia
-  (Machado, Oliveira & Fernandes 2009, severity 1, applied in linear RGB): every pair of lines
+- the lines told apart by colour alone — the models the page offers and the networks uploaded
+  by the user ("yours") — stay apart under simulated protanopia, deuteranopia and tritanopia
+  (Machado, Oliveira & Fernandes 2009, severity 1, applied in linear RGB): every pair of them
   differs by a CIE76 ΔE of at least MIN_DELTA_E.
 """
 
@@ -20,6 +21,7 @@ from fastapi.testclient import TestClient
 from gradient_flow_lab import style
 from gradient_flow_lab.app.catalogue import palette_css
 from gradient_flow_lab.app.main import create_app
+from gradient_flow_lab.core.catalogue import MODEL_KINDS
 
 ROOT = Path(__file__).resolve().parent.parent
 PALETTE = json.loads((ROOT / "static" / "palette.json").read_text(encoding="utf-8"))
@@ -114,9 +116,8 @@ def chart_lines(scheme: str) -> dict[str, str]:
     lines |= {f"layer {i}": c for i, c in enumerate(PALETTE["layers"]["colours"])}
     # the swatches and card borders of the page: the variables its head is given (palette_css)
     swatches = style.css_variables(str(palette_css()))[scheme]
-    for key, var in [("rnn-sigmoid", "c-sigmoid"), ("rnn-tanh", "c-tanh"), ("rnn-relu", "c-relu"),
-                     ("lstm", "c-lstm"), ("gru", "c-gru")]:
-        lines[f"swatch {key}"] = swatches[var]
+    for key in PALETTE["models"][scheme]:
+        lines[f"swatch {key}"] = swatches[f"c-{key.removeprefix('rnn-')}"]
     return lines
 
 
@@ -137,17 +138,29 @@ def test_the_pages_swatches_are_the_palettes_colours():
         models, yours = PALETTE["models"][scheme], PALETTE["yours"][scheme]
         assert {k: head[scheme][f"c-{k.removeprefix('rnn-')}"] for k in models} == models
         assert [head[scheme][f"c-yours-{i}"] for i in range(len(yours))] == yours
-    assert not re.search(r"--c-(sigmoid|tanh|relu|lstm|gru|yours-\d)\s*:", CSS)
+    assert not re.search(r"--c-(sigmoid|tanh|relu|linear|lstm|gru|yours-\d)\s*:", CSS)
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_every_model_the_page_offers_has_a_colour(scheme):
+    assert sorted(PALETTE["models"][scheme]) == sorted(k.key for k in MODEL_KINDS if k.page)
+
+
+def coloured_lines(scheme: str) -> dict[str, str]:
+    """The lines a chart tells apart by colour alone: every model and every uploaded network
+    (a run may show all of them together)."""
+    return {**{f"model {k}": c for k, c in PALETTE["models"][scheme].items()},
+            **{f"yours {i}": c for i, c in enumerate(PALETTE["yours"][scheme])}}
 
 
 @pytest.mark.parametrize("scheme", SCHEMES)
 @pytest.mark.parametrize("vision", sorted(CVD))
-def test_model_colours_stay_apart_under_colour_vision_deficiencies(scheme, vision):
-    models = PALETTE["models"][scheme]
-    pairs = itertools.combinations(models, 2)
-    distances = {f"{a}/{b}": delta_e(models[a], models[b], vision) for a, b in pairs}
+def test_line_colours_stay_apart_under_colour_vision_deficiencies(scheme, vision):
+    lines = coloured_lines(scheme)
+    pairs = itertools.combinations(lines, 2)
+    distances = {f"{a}/{b}": delta_e(lines[a], lines[b], vision) for a, b in pairs}
     close = {pair: round(d, 1) for pair, d in distances.items() if d < MIN_DELTA_E}
-    assert close == {}, f"{scheme}, {vision}: model lines closer than ΔE {MIN_DELTA_E}: {close}"
+    assert close == {}, f"{scheme}, {vision}: lines closer than ΔE {MIN_DELTA_E}: {close}"
 
 
 def test_the_simulation_is_the_standard_one():

@@ -150,9 +150,11 @@ def test_meta(client):
     assert meta["cells"] == ["rnn", "lstm", "gru"]
     gammas = {a["name"]: a["gamma"] for a in meta["activations"]}
     assert gammas == GAMMA
-    # the model catalogue: the contract's models, labels, γ and gates, the page's five first
+    # the model catalogue: the contract's models, labels, γ and gates; the page offers them and
+    # the linear RNN, after the other RNNs
     catalogue = {m["key"]: m for m in meta["models"]}
-    assert [k for k, m in catalogue.items() if m["page"]] == list(MODELS)
+    page = [*list(MODELS)[:3], "rnn-linear", *list(MODELS)[3:]]
+    assert [k for k, m in catalogue.items() if m["page"]] == page
     for key, request_model in MODELS.items():
         m = catalogue[key]
         assert m["label"] == LABELS[key]
@@ -160,7 +162,7 @@ def test_meta(client):
         assert m["gamma"] == (GAMMA[m["activation"]] if m["cell"] == "rnn" else None)
         assert tuple(m["gates"]) == GATES[m["cell"]]
     assert catalogue["rnn-sigmoid"]["gamma_label"] == "1/4" and catalogue["rnn-tanh"]["gamma_label"] == "1"
-    assert catalogue["rnn-linear"]["page"] is False
+    assert (catalogue["rnn-linear"]["label"], catalogue["rnn-linear"]["gamma_label"]) == ("RNN (linear)", "1")
     # the fields of an answer: every include value asks for something, and params is one
     assert {f["include"] for f in meta["fields"]} - {None} | {"params"} == set(meta["include"])
     assert set(meta["input_kinds"]) >= {"gaussian", "sine", "impulse", "adding", "values"}

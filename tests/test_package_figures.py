@@ -78,6 +78,7 @@ def test_the_theme_is_the_palette_file_and_the_page_css():
         "rnn-sigmoid": "c-sigmoid",
         "rnn-tanh": "c-tanh",
         "rnn-relu": "c-relu",
+        "rnn-linear": "c-linear",
         "lstm": "c-lstm",
         "gru": "c-gru",
     }
