@@ -27,7 +27,7 @@ def memory_horizon(grad_norm: np.ndarray) -> int | None:
     ‖∂L/∂h_T‖ itself is not finite)."""
     g = grad_norm[::-1]  # g[j] = ‖∂L/∂h_{T−j}‖
     with np.errstate(invalid="ignore"):
-        ok = g >= HORIZON_FRACTION * g[0]
+        ok = np.isfinite(g) & (g >= HORIZON_FRACTION * g[0])  # (∞ ≥ anything: not finite fails too)
     if ok.all():
         return None
     first_fail = int(np.argmin(ok))

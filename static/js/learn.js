@@ -5,14 +5,14 @@
 // the server, like everything else on the page).
 
 import { MODELS, gammaLabel, modelKey } from "./catalogue.js";
-import { fmt, pow10, superscript } from "./format.js";
+import { fmt, pow10 } from "./format.js";
 import {
-  PHI, activeShare, boundBack, gateProduct, isFinitePositive, logRange, meanLog10, meanOfFinite, positiveOrNull,
-  regime, relativeToLast, sigmoid,
+  PHI, boundBack, gateProduct, isFinitePositive, logRange, positiveOrNull, regime, relativeToLast, sigmoid,
 } from "./gradient-math.js";
 import { language, onLanguage, t } from "./i18n.js";
 import { axis, baseLayout, config } from "./plot-style.js";
 import { onRun } from "./run-events.js";
+import { ceilingLines, highwayLines, say, zigzagLines } from "./sentences.js";
 import { onThemeChange, readTheme } from "./theme.js";
 
 const $ = (selector) => document.querySelector(selector);
@@ -159,21 +159,10 @@ export class Explainers {
         mark(rnn("tanh").gamma, t("learn.ceiling.mark_tanh"))],
     }), "derivative-ceiling", []);
 
-    const steps = this.run ? this.run.T - 1 : 49;
-    const lines = [t("learn.ceiling.live_bound", { n: steps, power: superscript(String(steps)),
-      value: pow10(steps * Math.log10(rnn("sigmoid").gamma), 1) })];
-    for (const m of this.models("rnn")) {
-      const pre = m.fwd.preactivation?.filter(Boolean).flat() ?? [];
-      if (!pre.length) continue;
-      if (m.activation === "relu") {
-        lines.push(t("learn.ceiling.live_relu", { name: rnnName("relu"), share: fmt(100 * activeShare(pre), 2) }));
-        continue;
-      }
-      const mean = meanLog10(pre, PHI[m.activation].dphi);
-      lines.push(t("learn.ceiling.live_model", {
-        name: rnnName(m.activation), mean: fmt(10 ** mean, 2), n: steps, value: pow10(steps * mean, 1),
-      }));
-    }
+    const rnns = this.models("rnn").map((m) => ({
+      activation: m.activation, name: rnnName(m.activation), preactivation: m.fwd.preactivation,
+    }));
+    const lines = ceilingLines(this.run ? this.run.T : 50, rnns).map(say);
     this.el.ceilingLive.replaceChildren(...lines.map((line) => Object.assign(document.createElement("span"), { textContent: line })));
   }
 
@@ -194,14 +183,7 @@ export class Explainers {
         xref: "paper", yref: "paper", x: 0.5, y: 0.5, showarrow: false, font: { color: th.muted } }],
     }), "zigzag-statistic");
 
-    const lines = rnns.map((m) => {
-      const vals = m.summary.sign_uniform.slice(1).filter((v) => v !== null);
-      const mean = meanOfFinite(vals);
-      const allOne = vals.length > 0 && vals.every((v) => v === 1);
-      return allOne
-        ? t("learn.zigzag.live_one", { name: m.label, n: vals.length })
-        : t("learn.zigzag.live_mean", { name: m.label, mean: fmt(mean, 2) });
-    });
+    const lines = zigzagLines(rnns.map((m) => ({ label: m.label, sign_uniform: m.summary.sign_uniform }))).map(say);
     this.el.zigzagLive.replaceChildren(...lines.map((line) => Object.assign(document.createElement("span"), { textContent: line })));
   }
 
@@ -378,12 +360,10 @@ export class Explainers {
         traces.push({ x: ts, y: relativeToLast(c), name: t("learn.highway.trace_cell", { name: m.label }),
           mode: "lines", line: { color: this.colour(m.key), width: 2.6 }, meta: { kind: "cell_grad_norm", model: m.key } });
       }
-      const meanF = meanOfFinite(forget.flat());
-      live.push(t("learn.highway.live", {
-        name: m.label, bias: this.run.config.init.forget_bias, mean: fmt(meanF, 3), n: T - 1, product: fmt(prod[0], 2),
-        kept: kept ? fmt(c[0] / c[T - 1], 2) : "—",
-      }));
     }
+    live.push(...highwayLines(T, this.run?.config.init.forget_bias, lstms.map((m) => ({
+      label: m.label, gates: m.fwd.gates, cell_grad_norm: m.summary?.cell_grad_norm,
+    }))).map(say));
     for (const m of this.models("rnn")) { // the vanilla RNNs' ‖∂L/∂h_t‖, for contrast
       const g = m.summary?.grad_norm;
       if (!g || !isFinitePositive(g[T - 1])) continue;

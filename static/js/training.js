@@ -10,6 +10,7 @@ import { drawDirty } from "./frame-budget.js";
 import { fmt } from "./format.js";
 import { t } from "./i18n.js";
 import { AutoRetry } from "./messages.js";
+import { say, trainingDone } from "./sentences.js";
 import { requestBody } from "./state.js";
 import { ApiError, retryAfter, streamEvents } from "./stream-client.js";
 import { activeTab } from "./tabs.js";
@@ -127,15 +128,12 @@ export class Training {
       this.endedAt = performance.now();
       this.setState("done");
       const { data } = this;
-      const solved = data.final.models.filter((m) => m.solved).map((m) => m.label);
-      const done = { steps: data.steps, seconds: ((this.endedAt - this.startedAt) / 1000).toFixed(1), models: solved.join(", ") };
-      this.status.set(() => (solved.length ? t("train.status.done.solved", done) : t("train.status.done.unsolved", done)));
+      const seconds = ((this.endedAt - this.startedAt) / 1000).toFixed(1);
+      const { status, chance } = trainingDone(data.final.models, { steps: data.steps, seconds, metric: data.metric,
+        baseline: data.metricBaseline, seqLen: data.config.seq_len });
+      this.status.set(() => say(status));
       // a model whose held-out metric ends at the task's chance level learnt nothing: say what to try
-      const still = data.final.models.filter((m) => !m.solved && atChance(data.metric, m.value, data.metricBaseline));
-      if (still.length) {
-        const hint = { models: still.map((m) => m.label).join(", "), seq_len: data.config.seq_len };
-        this.message.show(() => t("train.message.chance", hint), { tone: "info" });
-      }
+      if (chance) this.message.show(() => say(chance), { tone: "info" });
     } catch (e) {
       if (mine !== this.stream) return;
       this.stream = null;
@@ -305,13 +303,6 @@ export class Training {
     this.views.cards.render();
     this.updateProgress();
   }
-}
-
-/** Whether a held-out metric is no better than the memoryless baseline: an accuracy within 5
- * points of chance, a squared error at 90 % of the baseline's or more (or not finite). */
-export function atChance(metric, value, baseline) {
-  if (!Number.isFinite(value)) return true;
-  return metric === "mse" ? value >= 0.9 * baseline : value <= baseline + 0.05;
 }
 
 /** A duration in words: "4.2 s", "1 min 05 s". */

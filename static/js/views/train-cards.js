@@ -1,8 +1,9 @@
 // The Train tab's result cards: one per model, live numbers while training, the result in
 // words at the end.
 
-import { fmt, metricText, metricValue } from "../format.js";
+import { fmt, metricText } from "../format.js";
 import { t } from "../i18n.js";
+import { interruptedVerdict, say, verdict } from "../sentences.js";
 
 /** One card per model: live numbers while training, the result in words at the end. The cards
  * keep what they were told (the `done` event, or why the training ended early), so render()
@@ -81,30 +82,15 @@ export class TrainCards {
     this.cards.forEach((c, i) => {
       const r = done?.models[i];
       if (r) {
-        const values = {
-          model: r.label, metric: metricText(r.metric, r.value), baseline: metricValue(r.metric, r.baseline),
-        };
-        if (r.solved) c.verdict.textContent = t("train.verdict.solved", values);
-        else if (r.metric === "mse") c.verdict.textContent = t("train.verdict.unsolved.mse", values);
-        else c.verdict.textContent = t("train.verdict.unsolved.accuracy", values);
+        c.verdict.textContent = say(verdict(r));
         c.chip.textContent = r.solved ? t("train.card.chip.solved") : t("train.card.chip.unsolved");
         c.card.classList.toggle("is-solved", r.solved);
         c.card.classList.add("is-final");
       } else if (reason) {
-        const m = data.models[i];
-        const l = data.last[i];
         const stopped = reason === "stopped";
-        const early = l.evalStep === null;
-        const values = {
-          model: m.label, metric: metricText(data.metric, l.evalValue), step: l.evalStep,
-          baseline: metricValue(data.metric, data.metricBaseline),
-        };
         c.chip.textContent = stopped ? t("train.card.chip.stopped") : t("train.card.chip.broken");
-        if (stopped) {
-          c.verdict.textContent = early ? t("train.verdict.stopped.early", values) : t("train.verdict.stopped", values);
-        } else {
-          c.verdict.textContent = early ? t("train.verdict.broken.early", values) : t("train.verdict.broken", values);
-        }
+        c.verdict.textContent = say(interruptedVerdict(data.models[i].label, data.last[i], data.metric,
+          data.metricBaseline, reason));
       } else {
         c.chip.textContent = t("train.card.chip.training");
         c.verdict.textContent = "";

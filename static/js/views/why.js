@@ -9,12 +9,11 @@ import { Panel } from "../frame-budget.js";
 import { Histogram, PHI, linspace } from "../gradient-math.js";
 import { t } from "../i18n.js";
 import { baseLayout, config } from "../plot-style.js";
+import { Z_BIN as BIN, Z_MAX, say, whyLine } from "../sentences.js";
 import { modelColour } from "../theme.js";
 import { Plotly, axis } from "./common.js";
 
-const Z_MIN = -8;
-const Z_MAX = 8;
-const BIN = 0.25;
+const Z_MIN = -Z_MAX;
 const SYMBOL = { sigmoid: "σ", tanh: "tanh", relu: "relu", linear: "z" };
 
 /** The RNN model of an activation (the catalogue's entry: its γ, its colour's key). */
@@ -168,21 +167,9 @@ export class WhyChart extends Panel {
       sw.className = "swatch";
       sw.dataset.model = model.key;
       li.append(sw);
-      if (!h.n) {
-        li.append(t("explore.why.stats.waiting", { label: m.label }));
-      } else {
-        const mean = h.meanDerivative;
-        const off = h.below + h.above;
-        const pct = (x) => `${(100 * x / h.n).toFixed(x && x / h.n < 0.001 ? 2 : 1)}%`;
-        // one item per fact, the optional ones after the first (each text starts with its "; ")
-        let text = t("explore.why.stats.main", {
-          label: m.label, sym: SYMBOL[model.activation], mean: Number.isFinite(mean) ? mean.toFixed(3) : "—",
-          gamma: gammaLabel(model.gamma), saturated: pct(h.saturated),
-        });
-        if (off) text += t("explore.why.stats.off", { pct: pct(off), max: Z_MAX });
-        if (h.nonfinite) text += t("explore.why.stats.nonfinite", { pct: pct(h.nonfinite) });
-        li.append(`${text}.`);
-      }
+      // one sentence in parts, the optional ones after the first (each text starts with its "; ")
+      const parts = whyLine(m, h).map(say).join("");
+      li.append(h.n ? `${parts}.` : parts);
       el.append(li);
     }
   }

@@ -1,0 +1,121 @@
+"""core/claims.py, the sentences' claims, on hand-made gradients: zeros, overflow (∞ and NaN),
+a ratio exactly at the 10⁻³ threshold. The page's choices are checked against it on real runs
+in tests/test_browser_sentences.py."""
+
+import numpy as np
+import pytest
+
+from gradient_flow_lab.core import analysis, claims
+from gradient_flow_lab.core.tasks import Task
+
+NAN, INF = np.nan, np.inf
+
+GRADIENTS = [
+    [1.0, 1.0, 1.0, 1.0],
+    [1e-3, 1.0],  # exactly at the threshold: still holds
+    [0.999e-3, 1.0],
+    [1e-5, 1e-2, 1.0, 1.0],
+    [1.0, 1e-9, 1.0, 1.0],  # a dip, t = 1 recovered
+    [0.0, 0.0, 1e-300, 1.0],
+    [NAN, 1.0, 1.0],
+    [1.0, INF, 1.0],  # a norm past float64 fails too
+    [1.0, 1.0, NAN],
+    [5.0],
+]
+
+
+@pytest.mark.parametrize("g", GRADIENTS)
+def test_the_horizon_is_the_cores(g):
+    assert claims.horizon(np.array(g)) == analysis.memory_horizon(np.array(g))
+
+
+def q(g, **quotes):
+    """The quotes of a sentence about `g`: its log10 ratio and T − 1 steps back, and `quotes`."""
+    return {"log10_ratio": claims.log10_ratio(np.array(g)), "steps_back": len(g) - 1, **quotes}
+
+
+@pytest.mark.parametrize(
+    ("key", "g", "quotes", "holds"),
+    [
+        ("explore.reading.vanished", [1e-5, 1e-2, 1.0, 1.0], {"horizon": 2}, True),
+        ("explore.reading.vanished", [1e-5, 1e-2, 1.0, 1.0], {"horizon": 3}, False),  # the wrong horizon
+        ("explore.reading.vanished", [1e-3, 1.0], {"horizon": 0}, False),  # exactly 10⁻³ is kept
+        ("explore.reading.kept_all", [1e-3, 1.0], {}, True),
+        ("explore.reading.kept_all", [0.999e-3, 1.0], {}, False),
+        ("explore.reading.kept_all", [1.0, 1e-9, 1.0, 1.0], {}, False),  # a step under the threshold
+        ("explore.reading.kept", [1.0, 1e-9, 1.0, 1.0], {"horizon": 1}, True),
+        ("explore.reading.kept", [1.0, 1.0, 1.0, 1.0], {"horizon": 1}, False),
+        ("explore.reading.exploded", [1e3, 1.0], {}, True),
+        ("explore.reading.exploded", [999.0, 1.0], {}, False),
+        ("explore.reading.exploded", [INF, 1.0], {}, False),  # not finite: an overflow, not a ratio
+        ("explore.clause.first.ratio", [0.5, 1.0], {}, True),
+        ("explore.clause.rest.pow", [NAN, 1.0], {}, False),
+    ],
+)
+def test_readings(key, g, quotes, holds):
+    assert claims.gradient_claim(key, q(g, **quotes), np.array(g)) is holds
+
+
+def test_a_gradient_cut_to_zero():
+    g = np.array([0.0, 0.0, 1e-300, 1.0])
+    assert claims.gradient_claim("explore.reading.zero", {"zero_at": 2, "steps_back": 2}, g)
+    assert not claims.gradient_claim("explore.reading.zero", {"zero_at": 1, "steps_back": 3}, g)  # not the first
+    assert not claims.gradient_claim("explore.reading.zero", {"zero_at": 3, "steps_back": 1}, g)  # not 0 there
+    assert not claims.gradient_claim("explore.reading.zero", {"zero_at": 2, "steps_back": 2}, np.array([1.0, 0.0, 1.0]))
+
+
+def test_overflows():
+    g = np.array([NAN, NAN, 3.0, 2.0, 1.0])
+    finite_states = np.ones((5, 2))
+    assert claims.gradient_claim("explore.reading.overflow_backward", {"t": 2}, g, finite_states, 1.0)
+    assert not claims.gradient_claim("explore.reading.overflow_backward", {"t": 1}, g, finite_states, 1.0)
+    states = np.ones((5, 2))
+    states[3:, 1] = INF
+    none = np.full(5, NAN)
+    assert claims.gradient_claim("explore.reading.overflow_forward", {"t": 4}, none, states, None)
+    assert not claims.gradient_claim("explore.reading.overflow_forward", {"t": 5}, none, states, None)
+    assert not claims.gradient_claim("explore.reading.overflow_forward", {"t": 4}, g, states, None)  # g finite
+    # the loss alone: every state finite, the gradient finite near T
+    assert claims.gradient_claim("explore.reading.overflow_loss", {"t": 5}, g, finite_states, None)
+    assert not claims.gradient_claim("explore.reading.overflow_loss", {"t": 5}, g, states, None)
+    assert claims.gradient_claim("explore.clause.first.not_finite", {}, g)
+    assert not claims.gradient_claim("explore.clause.first.not_finite", {}, np.ones(3))
+
+
+def test_live_lines():
+    g = np.array([0.0, 1e-2, INF, 1.0])
+    assert claims.live_claim("explore.card.backward", {"t": 2, "log10_ratio": -2.0}, g)
+    assert not claims.live_claim("explore.card.backward", {"t": 2, "log10_ratio": -2.1}, g)
+    assert claims.live_claim("explore.card.backward.zero", {"t": 1}, g)
+    assert claims.live_claim("explore.card.backward.overflow", {"t": 3}, g)
+    assert not claims.live_claim("explore.card.backward.overflow", {"t": 2}, g)
+
+
+def test_pinned_numbers():
+    g = np.array([1e-5, 1e-2, 1.0, 1.0])
+    assert claims.gradient_claim("compare.pin.numbers", {"log10_ratio": -5.0, "horizon": 2}, g)
+    assert not claims.gradient_claim("compare.pin.numbers", {"log10_ratio": -5.0, "horizon": None, "n": 3}, g)
+    assert claims.gradient_claim("compare.pin.numbers", {"horizon": 0}, np.array([NAN, NAN, 1.0]))
+
+
+def test_shares_of_preactivations():
+    z = np.array([[0.0, 9.0], [-8.5, NAN]])
+    shares = claims.preactivation_shares(z, lambda x: 1 - np.tanh(x) ** 2, 1.0, 8)
+    assert shares["nonfinite"] == 0.25 and shares["off"] == 0.5 and shares["saturated"] == 0.5
+    assert shares["mean_dphi"] == pytest.approx(np.mean(1 - np.tanh([0.0, 9.0, -8.5]) ** 2))
+
+
+def test_the_spread_over_seeds():
+    assert claims.horizon_spread([3, None, 7, 5], 50) == {"median": 6.0, "low": 3.0, "high": 49.0}
+
+
+@pytest.mark.parametrize("task", ["adding", "temporal_order"])
+@pytest.mark.parametrize("value", [0.0099, 0.01, 0.5, 0.99, 0.995, NAN])
+def test_solved_is_the_tasks(task, value):
+    assert claims.solved(Task(task, 20).metric, value) == (np.isfinite(value) and Task(task, 20).solved(value))
+
+
+def test_at_chance():
+    assert claims.at_chance("mse", 0.16, 1 / 6) and not claims.at_chance("mse", 0.12, 1 / 6)
+    assert claims.at_chance("accuracy", 0.3, 0.25) and not claims.at_chance("accuracy", 0.31, 0.25)
+    assert claims.at_chance("accuracy", None, 0.25)
