@@ -17,6 +17,7 @@ from sse import loads_strict, parse
 
 from gradient_flow_lab import __version__
 from gradient_flow_lab.app.main import create_app
+from gradient_flow_lab.app.routers.pages import PLOTLY_JS_VERSION, PLOTLY_VERSIONED
 from gradient_flow_lab.app.settings import Settings
 
 ENDPOINTS = ["/api/runs", "/api/runs/stream"]
@@ -225,6 +226,10 @@ def test_plotly_is_served_locally(client):
     assert r.headers["content-type"].split(";")[0] in ("text/javascript", "application/javascript")
     assert b"plotly" in r.content[:1000].lower()
     assert len(r.content) > 1_000_000
+    page = client.get("/")
+    assert PLOTLY_VERSIONED in page.text and client.get(PLOTLY_VERSIONED).content == r.content
+    # the cartesian bundle of the version its name says (static/vendor/README.md)
+    assert f"plotly.js (cartesian - minified) v{PLOTLY_JS_VERSION}".encode() in r.content[:200]
 
 
 @pytest.mark.parametrize("path", ENDPOINTS)

@@ -57,6 +57,24 @@ def array(values) -> np.ndarray:
 # ---------------------------------------------------------------- the catalogue
 
 
+def test_the_plotly_bundle_has_every_trace_type_the_page_draws(js):
+    """The page loads plotly.js's cartesian bundle (static/vendor/README.md): every trace type
+    that a module of static/js names must be one of its traces."""
+    import re
+
+    from conftest import ROOT
+
+    named = set()
+    for module in (ROOT / "static" / "js").rglob("*.js"):
+        text = module.read_text(encoding="utf-8")
+        named |= set(re.findall(r'\btype: "(scatter\w*|bar\w*|heatmap\w*|histogram\w*|contour\w*|box|violin|'
+                                r'pie|image|surface|mesh3d|scatter3d|parcoords|sankey|table|candlestick|ohlc|'
+                                r'indicator|sunburst|treemap|funnel\w*|waterfall|carpet|choropleth\w*|densitymap)"',
+                                text))
+    traces = js("return Object.keys(Plotly.PlotSchema.get().traces);")
+    assert named >= {"scatter", "heatmap", "bar"} and named <= set(traces), named - set(traces)
+
+
 def test_the_page_catalogue_is_the_apis(js, meta):
     page = js("return { models: c.MODELS, keys: c.MODEL_KEYS, fields: c.FIELDS };")
     assert page["models"] == {m["key"]: m for m in meta["models"]}
