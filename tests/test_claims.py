@@ -59,9 +59,15 @@ def test_readings(key, g, quotes, holds):
 def test_a_gradient_cut_to_zero():
     g = np.array([0.0, 0.0, 1e-300, 1.0])
     assert claims.gradient_claim("explore.reading.zero", {"zero_at": 2, "steps_back": 2}, g)
-    assert not claims.gradient_claim("explore.reading.zero", {"zero_at": 1, "steps_back": 3}, g)  # not the first
-    assert not claims.gradient_claim("explore.reading.zero", {"zero_at": 3, "steps_back": 1}, g)  # not 0 there
-    assert not claims.gradient_claim("explore.reading.zero", {"zero_at": 2, "steps_back": 2}, np.array([1.0, 0.0, 1.0]))
+    assert not claims.gradient_claim(
+        "explore.reading.zero", {"zero_at": 1, "steps_back": 3}, g
+    )  # not the first
+    assert not claims.gradient_claim(
+        "explore.reading.zero", {"zero_at": 3, "steps_back": 1}, g
+    )  # not 0 there
+    assert not claims.gradient_claim(
+        "explore.reading.zero", {"zero_at": 2, "steps_back": 2}, np.array([1.0, 0.0, 1.0])
+    )
 
 
 def test_overflows():
@@ -74,7 +80,9 @@ def test_overflows():
     none = np.full(5, NAN)
     assert claims.gradient_claim("explore.reading.overflow_forward", {"t": 4}, none, states, None)
     assert not claims.gradient_claim("explore.reading.overflow_forward", {"t": 5}, none, states, None)
-    assert not claims.gradient_claim("explore.reading.overflow_forward", {"t": 4}, g, states, None)  # g finite
+    assert not claims.gradient_claim(
+        "explore.reading.overflow_forward", {"t": 4}, g, states, None
+    )  # g finite
     # the loss alone: every state finite, the gradient finite near T
     assert claims.gradient_claim("explore.reading.overflow_loss", {"t": 5}, g, finite_states, None)
     assert not claims.gradient_claim("explore.reading.overflow_loss", {"t": 5}, g, states, None)
@@ -112,7 +120,9 @@ def test_the_spread_over_seeds():
 @pytest.mark.parametrize("task", ["adding", "temporal_order"])
 @pytest.mark.parametrize("value", [0.0099, 0.01, 0.5, 0.99, 0.995, NAN])
 def test_solved_is_the_tasks(task, value):
-    assert claims.solved(Task(task, 20).metric, value) == (np.isfinite(value) and Task(task, 20).solved(value))
+    assert claims.solved(Task(task, 20).metric, value) == (
+        np.isfinite(value) and Task(task, 20).solved(value)
+    )
 
 
 def test_at_chance():
