@@ -13,7 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 JS = ROOT / "static" / "js"
 VIEW_MAY_IMPORT = {"common.js", "plot-style.js", "frame-budget.js", "format.js", "i18n.js", "theme.js",
-                   "catalogue.js", "gradient-math.js"}
+                   "catalogue.js", "gradient-math.js", "sentences.js"}
 
 
 def python_imports(path: Path) -> set[str]:
@@ -57,6 +57,15 @@ def test_the_core_imports_numpy_and_the_standard_library_only(path):
 @pytest.mark.parametrize("path", sorted((JS / "views").glob("*.js")), ids=lambda p: p.name)
 def test_a_view_knows_no_other_view_nor_the_url(path):
     assert js_imports(path) - VIEW_MAY_IMPORT == set()
+
+
+def test_the_sentences_touch_no_dom():
+    """static/js/sentences.js chooses what the page says from the API's JSON alone (its tests call
+    it on answers that no view has seen)."""
+    path = JS / "sentences.js"
+    text = re.sub(r"//.*", "", path.read_text(encoding="utf-8"))
+    assert js_imports(path) <= {"catalogue.js", "format.js", "gradient-math.js", "i18n.js"}
+    assert not re.search(r"\b(document|window|Plotly)\b", text)
 
 
 def test_the_page_math_imports_nothing_and_touches_no_dom():
