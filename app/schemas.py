@@ -318,6 +318,15 @@ class WeightsHead(BaseModel):
     output_size: int
 
 
+class TrainedOrigin(BaseModel):
+    """Where a network the server trained came from (POST /api/train/stream's `done`)."""
+
+    model: str = Field(description="the catalogue key of the model trained (/api/meta's models)")
+    task: TaskName
+    seq_len: int
+    steps: int
+
+
 class WeightsInfo(BaseModel):
     """What POST /api/weights found in a file (and GET /api/weights/{id} returns)."""
 
@@ -332,3 +341,6 @@ class WeightsInfo(BaseModel):
     prefix: str
     head_prefix: str | None = Field(description="the readout's prefix, or null without a head")
     parameters: int
+    trained: TrainedOrigin | None = Field(None, description=(
+        "a model trained by this server (its `done` event's `weights`): the model and its training; "
+        "absent for an uploaded file"))

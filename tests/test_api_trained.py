@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sse import parse
 
 from gradient_flow_lab.app.main import create_app
+from gradient_flow_lab.app.schemas import WeightsInfo
 from gradient_flow_lab.app.settings import Settings
 from gradient_flow_lab.core.cells import make_cell
 from gradient_flow_lab.core.init import InitSpec, init_params
@@ -65,10 +66,13 @@ def trained_params():
 def test_done_names_each_models_kept_weights(client, done):
     ids = [m["weights"] for m in done["models"]]
     assert all(i.startswith("sha256:") for i in ids) and len(set(ids)) == 3
-    for m, i in zip(MODELS, ids, strict=True):
+    for m, i, key in zip(MODELS, ids, ["rnn-sigmoid", "lstm", "gru"], strict=True):
         info = client.get(f"/api/weights/{i}").json()
         assert info["cell"] == m["cell"] and info["hidden_size"] == 6 and info["input_size"] == 2
         assert info["head"] == {"output_size": 1} and info["num_layers"] == 1
+        # where it came from, for the page to name it ("LSTM, trained")
+        assert info["trained"] == {"model": key, "task": "adding", "seq_len": 12, "steps": 15}
+        WeightsInfo.model_validate(info)
 
 
 @pytest.mark.parametrize("k", range(3))

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.browser
 HTTP_ERROR_LOG = "Failed to load resource: the server responded with a status of"
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 # labels that are names or notation only ("RNN · tanh γ = 1"); all others must be Korean
-NAME_OR_NOTATION = re.compile(r"(RNN · (sigmoid|tanh|relu)|LSTM|GRU)\s*(γ = [\d/]+)?|t|T − t")
+NAME_OR_NOTATION = re.compile(r"(RNN · (sigmoid|tanh|relu|linear)|LSTM|GRU)\s*(γ = [\d/]+)?|t|T − t")
 
 STATE = {  # every explorer key, as the page writes them
     "models": "rnn-sigmoid,rnn-tanh,lstm,gru",

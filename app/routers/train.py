@@ -30,6 +30,6 @@ async def stream_train(request: Request, resolved: ResolvedTrain, ticket: TrainP
     # fraction of a second when the client goes, the time limit passes or the server drains
     check = Checkpoint(state.settings.train_seconds_max, "train_seconds_max", state.draining)
     frames = checked(train(resolved.spec, check), check)
-    frames = keep_trained(frames, state.store())  # the trained models, kept as weights
+    frames = keep_trained(frames, state.store(), resolved.spec)  # the trained models, kept as weights
     return EventSourceResponse(sse_chunks(encode_train(frames, resolved.config, encoder), encoder, ticket,
                                           threads=state.train_threads, checkpoint=check))

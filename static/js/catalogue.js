@@ -5,9 +5,9 @@
 // object as GET /api/meta's "models", "fields" and "palette"); this module reads it once, at
 // import, and is the page's only copy.
 //
-// Next to the core's models, the networks uploaded in this page (POST /api/weights): what the
-// server said of each and the name of its file, so that a model of a run is named the same way
-// everywhere (modelLabel).
+// Next to the core's models, the networks uploaded in this page (POST /api/weights) or trained
+// by the server (the Train tab's "open in Explore"): what the server said of each and the name
+// of its file, so that a model of a run is named the same way everywhere (modelLabel).
 
 import { gammaLabel } from "./gradient-math.js";
 import { t } from "./i18n.js";
@@ -60,9 +60,21 @@ export function networkOf(id) {
   return NETWORKS.get(id) ?? null;
 }
 
-/** A network's name: its file's, else "network 1a2b3c4" from its id. */
+/** The catalogue's model a network was trained from by the server (its description's
+ * `trained`: {model, task, seq_len, steps}), or null for an uploaded one. */
+export function trainedFrom(id) {
+  const trained = NETWORKS.get(id)?.info?.trained;
+  return trained && MODELS[trained.model] ? MODELS[trained.model] : null;
+}
+
+/** A network's name: its file's; a trained one's by its model ("LSTM, trained"); else
+ * "network 1a2b3c4" from its id. */
 export function networkName(id) {
-  return NETWORKS.get(id)?.name ?? t("networks.unnamed", { id: id.replace(/^sha256:/, "").slice(0, 7) });
+  const known = NETWORKS.get(id);
+  if (known?.name) return known.name;
+  const trained = trainedFrom(id);
+  if (trained) return t("networks.trained", { model: trained.label });
+  return t("networks.unnamed", { id: id.replace(/^sha256:/, "").slice(0, 7) });
 }
 
 /** A model in few words, for a chart's rows and legend: "LSTM · L2 →", "model.safet… · L1 ←"
@@ -94,12 +106,14 @@ export function unitLabel(layer, direction, n) {
 /**
  * A run's model in words, in the current language: the catalogue's label ("LSTM",
  * "RNN (tanh)"), the file of an uploaded network, and — for a stacked or bidirectional model —
- * the (layer, direction) shown (`unit`), e.g. "LSTM · model.safetensors · layer 2/2 →".
+ * the (layer, direction) shown (`unit`), e.g. "LSTM · model.safetensors · layer 2/2 →". A
+ * network the server trained is named by itself ("LSTM, trained": its name says the model).
  * @param m  a model of the run's `start` event with its `config` entry's `weights`
  */
 export function modelLabel(m, unit = null) {
   const parts = [MODELS[modelKey(m)]?.label ?? m.cell.toUpperCase()];
-  if (m.weights) parts.push(networkName(m.weights));
+  if (m.weights && trainedFrom(m.weights)?.key === modelKey(m)) parts[0] = networkName(m.weights);
+  else if (m.weights) parts.push(networkName(m.weights));
   if (unit && ((m.num_layers ?? 1) > 1 || m.bidirectional)) parts.push(unitLabel(unit.layer, unit.direction, m.num_layers ?? 1));
   return parts.join(" · ");
 }

@@ -287,8 +287,10 @@ export class TrainCompare {
   /**
    * @param loss     the LossChart (setPins)
    * @param values   () the Train tab's controls' values
-   * @param after    the element the pin button follows (Stop)
-   * @param list     the element after which the pinned trainings are listed (the loss chart)
+   * @param after    the element the "open in Explore" link and the pin button follow, in that
+   *                 order (Stop: the sidebar's buttons, laid out as a grid by page.css)
+   * @param list     the element after which the pinned trainings' cards are listed (the
+   *                 training's result cards, as the pinned runs follow the run's cards)
    * @param kick     () asks the Train tab for a draw
    */
   constructor({ loss, values, after, list, kick }) {
@@ -299,7 +301,7 @@ export class TrainCompare {
     this.button.addEventListener("click", () => this.pin());
     this.explore = el("a", { id: "open-trained", className: "button ghost", target: "_blank", rel: "noopener" });
     this.explore.hidden = true;
-    after?.after(this.button, this.explore);
+    after?.after(this.explore, this.button);
     this.list = el("div", { className: "pinned-cards pinned-trainings", id: "pinned-trainings" });
     list?.after(this.list);
     onTraining((data, complete) => {
@@ -439,7 +441,7 @@ async function retrain(values) {
 }
 
 function trainPinCard(p, unpin) {
-  const card = el("article", { className: "pinned-card" });
+  const card = el("article", { className: "train-card pinned-card" });
   card.dataset.pin = String(p.index);
   const head = el("h3");
   head.append(el("span", { className: "pin-dash", textContent: "┄" }), ` ${p.name}`);

@@ -28,7 +28,8 @@ function say(e) {
   return () => e.message;
 }
 
-/** "LSTM · 2 layers · bidirectional · input 3 · hidden 8 · head: 2 outputs · 2,530 parameters" */
+/** "LSTM · 2 layers · bidirectional · input 3 · hidden 8 · head: 2 outputs · 2,530 parameters",
+ * and for a network the server trained, its training ("trained: adding problem, T = 30, 400 steps"). */
 export function describe(info) {
   const parts = [info.cell === "rnn" ? "RNN" : info.cell.toUpperCase()];
   const depth = depthLabel(info);
@@ -36,6 +37,11 @@ export function describe(info) {
   parts.push(t("networks.sizes", { input: info.input_size, hidden: info.hidden_size }));
   parts.push(info.head ? t("networks.head", { n: info.head.output_size }) : t("networks.no_head"));
   parts.push(t("networks.parameters", { n: info.parameters.toLocaleString("en") }));
+  const { trained } = info;
+  if (trained) {
+    parts.push(t("networks.trained.info", { task: t(`train.task.${trained.task}.option`), seq_len: trained.seq_len,
+      steps: trained.steps.toLocaleString("en") }));
+  }
   return parts.join(" · ");
 }
 

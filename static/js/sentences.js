@@ -14,7 +14,7 @@
 // uploaded network's id, or null) and, for the words that name it, its `label`; a page's
 // RunData gives the same fields (summary.js).
 
-import { MODELS, gammaLabel, modelKey, networkName } from "./catalogue.js";
+import { MODELS, gammaLabel, modelKey, networkName, trainedFrom } from "./catalogue.js";
 import { fmt, metricText, metricValue, pow10, superscript } from "./format.js";
 import { Histogram, PHI, firstZero, gateProduct, isFinitePositive, meanLog10, meanOfFinite } from "./gradient-math.js";
 import { t } from "./i18n.js";
@@ -45,8 +45,13 @@ export function stepsOf(n) {
   return sentence(n === 1 ? "explore.steps.one" : "explore.steps.many", { n }, { n });
 }
 
-/** "the sigmoid RNN", "the LSTM", "your network model.pt" (`start`: at a sentence's start) */
+/** "the sigmoid RNN", "the LSTM", "your network model.pt", "the trained LSTM" (a network the
+ * Train tab trained, run as its own model) (`start`: at a sentence's start) */
 export function nameOf(m, { start = false } = {}) {
+  const trained = m.weights ? trainedFrom(m.weights) : null;
+  if (trained && trained.key === modelKey(m)) {
+    return sentence(start ? "networks.name.trained.start" : "networks.name.trained", { model: trained.label });
+  }
   if (m.weights) return sentence(start ? "networks.name.start" : "networks.name", { name: networkName(m.weights) });
   const key = modelKey(m);
   return sentence(start ? `explore.name.start.${key}` : `explore.name.${key}`);

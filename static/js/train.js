@@ -32,9 +32,9 @@ const training = new Training({
   controls, message, status: new StatusLine($("#train-status")),
 });
 
-// pinned trainings drawn under the training (compare.js)
+// pinned trainings drawn under the training, their cards after the training's (compare.js)
 new TrainCompare({ loss: training.views.loss, values: () => controls.read(), after: $("#train-stop"),
-  list: $("#chart-loss"), kick: () => training.kick() });
+  list: $("#train-cards"), kick: () => training.kick() });
 
 document.addEventListener("keydown", (e) => {
   if (activeTab() !== "train" || e.key !== "Escape" || e.defaultPrevented || document.querySelector("dialog[open]")) return;
