@@ -4,7 +4,9 @@ through Playwright against a live server (offline pages, as in tests/test_browse
 What is checked: the controls, chart titles, axis titles (read from the Plotly layouts),
 progress line, status and verdicts are Korean in Korean; a switch of language re-labels a
 finished or running training without a new request and without losing a point; the API's
-`detail` stays as the server sent it inside the page's own words.
+`detail` stays as the server sent it inside the page's own words. Screenshots of the tab before
+and after a short training, in both languages at 1280×800 and 390×844:
+tests/artifacts/train-{before,after}-{en,ko}-{width}x{height}[-full].png.
 """
 
 import re
@@ -19,7 +21,7 @@ pytestmark = pytest.mark.browser
 HTTP_ERROR_LOG = "Failed to load resource: the server responded with a status of"
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 # labels that are names or notation only ("RNN · tanh γ = 1"); all others must be Korean
-NAME_OR_NOTATION = re.compile(r"(RNN · (sigmoid|tanh|relu)|LSTM|GRU)\s*(γ = [\d/]+)?")
+NAME_OR_NOTATION = re.compile(r"(RNN · (sigmoid|tanh|relu|linear)|LSTM|GRU)\s*(γ = [\d/]+)?")
 
 ALL_MODELS = "rnn-sigmoid,rnn-tanh,rnn-relu,lstm,gru"
 
@@ -291,3 +293,34 @@ def test_korean_fits(context, live_server, artifacts, width, height):
             page.close()
         assert not rec.problems()
     assert spilled["ko"] <= spilled["en"]
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 800), (390, 844)])
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_screenshots_before_and_after_a_short_training(context, live_server, artifacts, lang, width, height):
+    """The tab as a class first sees it (nothing trained: every chart says what it will show),
+    then after a short training: its curves, maps and verdicts, in the page's language."""
+    page, rec = offline_page(context, width=width, height=height)
+    try:
+        page.goto(train_url(live_server.url, lang, **SHORT))
+        wait_state(page, "idle")
+        before = page.evaluate(WORDS)
+        assert before["lang"] == lang and before["loss"]["names"] == [] and before["verdicts"] == []
+        empty = page.evaluate("""() => [...document.querySelectorAll('#panel-train [data-train-empty]')]
+            .map((el) => !el.hidden && el.offsetParent !== null)""")
+        assert empty and all(empty)  # each chart's "nothing yet" note is on screen
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        page.screenshot(path=artifacts / f"train-before-{lang}-{width}x{height}.png")
+        page.screenshot(path=artifacts / f"train-before-{lang}-{width}x{height}-full.png", full_page=True)
+        page.click("#train-start")
+        wait_done(page)
+        after = page.evaluate(WORDS)
+        assert after["loss"]["names"][:2] == ["RNN (tanh)", "GRU"] and len(after["verdicts"]) == 2
+        assert bool(HANGUL.search(after["status"])) == (lang == "ko")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=artifacts / f"train-after-{lang}-{width}x{height}.png")
+        page.screenshot(path=artifacts / f"train-after-{lang}-{width}x{height}-full.png", full_page=True)
+    finally:
+        page.close()
+    assert not rec.problems()

@@ -8,7 +8,8 @@ opens that run in the Explore tab with the point's settings and seed; a training
 cancelled; the mean-field preset, shrunk, draws the theory's critical line (GET
 /api/theory/critical-line); bad values are said in words before anything is sent, and the API's
 refusal after. Screenshots in English and Korean, light and dark, at 1280×800 and 390×844 go to
-tests/artifacts/sweep-*.png.
+tests/artifacts/sweep-*.png; the tab before and after the small sweep, in both languages at both
+sizes, to tests/artifacts/sweep-{before,after}-{en,ko}-{width}x{height}[-full].png.
 """
 
 from urllib.parse import parse_qs, urlencode
@@ -526,6 +527,37 @@ def test_the_mean_field_preset_draws_the_critical_line(page, live_server, artifa
     wait_for(page, "document.documentElement.dataset.rendered === 'true'", timeout=60_000)
     page.wait_for_load_state("networkidle")
     page.screenshot(path=artifacts / "sweep-mean-field-1280x800-en.png", full_page=True)
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 800), (390, 844)])
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_screenshots_before_and_after_a_small_sweep(context, live_server, artifacts, lang, width, height):
+    """The tab with the small sweep's settings before Start (its size and time said, the views
+    empty), then once its 8 points are in."""
+    page, rec = offline_page(context, width=width, height=height)
+    page.goto(url(live_server.url, **{**SMALL, "lang": lang}))
+    # until the page has timed one point ("one point took …", "점 하나에 …")
+    took = {"en": "one point took", "ko": "점 하나에"}[lang]
+    wait_for(page, "(w) => document.getElementById('sweep-size').textContent.includes(w)", arg=took)
+    s = page.evaluate(PROBE)
+    assert s["state"] == "idle" and s["z"] is None and s["heatEmpty"] is False
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.screenshot(path=artifacts / f"sweep-before-{lang}-{width}x{height}.png")
+    page.screenshot(path=artifacts / f"sweep-before-{lang}-{width}x{height}-full.png", full_page=True)
+    page.click("#sweep-start")
+    wait_state(page, "done")
+    s = page.evaluate(PROBE)
+    assert s["results"] == 16 and len(s["z"]) == 2 and s["heatEmpty"] is True
+    assert (s["status"] == "Done: 8 of 8 points.") == (lang == "en")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=artifacts / f"sweep-after-{lang}-{width}x{height}.png")
+    page.locator("#sweep-views").scroll_into_view_if_needed()
+    page.screenshot(path=artifacts / f"sweep-after-{lang}-{width}x{height}-views.png")
+    page.screenshot(path=artifacts / f"sweep-after-{lang}-{width}x{height}-full.png", full_page=True)
+    problems = rec.problems()
+    page.close()
+    assert not problems, problems
 
 
 def shots(page, artifacts, name: str):
