@@ -1,6 +1,6 @@
 """axe-core's serious and critical violations on the page, per state and rule.
 
-    .venv/bin/python benchmarks/axe_audit.py [--chromium PATH] [--details]
+    .venv/bin/python benchmarks/axe_audit.py [--chromium PATH] [--details] [--full]
 
 Starts uvicorn on a free loopback port, drives Debian's Chromium (headless) through Playwright
 into the five states of issue 18 and runs axe-core (WCAG 2.1 A and AA rule sets, tests/axe_check.py)
@@ -11,6 +11,13 @@ in each:
 - phone: a default run on a 390 × 844 phone;
 - lesson: the first lesson open (its run drawn);
 - train: the Train tab after a short training.
+
+With --full, the whole matrix of issue 18 instead: every state — Explore before and after a
+run (four models), its tables open, the shortcuts and lessons dialogs, Train before and after a
+short training, Sweep before and after a small sweep, every lesson the Lessons dialog lists — in
+both languages, both colour schemes, at 1280 × 800 and on a 390 × 844 phone: each state reached
+once per viewport, then switched in place between languages and schemes, the whole page audited
+in each (tests/test_browser_a11y.py audits a pairwise sample of this matrix on every test run).
 
 Prints a table of the nodes that violate each rule (serious or critical only), and with
 --details the nodes themselves. The counts are of nodes, as axe reports them: a rule broken by
@@ -32,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 from axe_check import count_by_rule, report, run_axe, serious  # noqa: E402
-from browser_helpers import CHROMIUM_ARGS, wait_for, wait_rendered  # noqa: E402
+from browser_helpers import CHROMIUM_ARGS, set_language, set_scheme, wait_for, wait_rendered  # noqa: E402
 
 from benchmarks.common import free_port, wait_healthy  # noqa: E402
 
@@ -83,6 +90,102 @@ def audit(browser, base: str, details: bool) -> dict[str, dict[str, int]]:
     return table
 
 
+RUN = "/?models=rnn-sigmoid,rnn-tanh,lstm,gru&seq_len=20&hidden_size=8&speed=max"
+SWEEP = ("/?tab=sweep&seq_len=12&hidden_size=8&sweep_x=init.sigma_max&sweep_x_values=0.5:2:2"
+         "&sweep_models=rnn-tanh&sweep_seeds=0&sweep_metric=decay_rate")
+VIEWPORTS = {"desk": {"viewport": {"width": 1280, "height": 800}},
+             "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}}
+COMBOS = [("en", "light"), ("en", "dark"), ("ko", "light"), ("ko", "dark")]
+
+
+def full_states(page, base: str) -> list[tuple[str, object]]:
+    """(name, reach(page)) for every state of the matrix, each reached from a fresh load."""
+    def load(path, then=None):
+        def reach(page):
+            page.goto(base + path)
+            wait_for(page, "document.documentElement.lang !== ''")
+            if then:
+                then(page)
+        return reach
+
+    def after_run(page):
+        wait_rendered(page)
+        wait_for(page, "document.documentElement.dataset.explained === 'true'")
+        page.wait_for_timeout(200)
+
+    def tables(page):
+        after_run(page)
+        for toggle in page.locator(".table-toggle").all():
+            if toggle.is_visible():
+                toggle.click()
+
+    def dialog(opener):
+        return lambda page: page.locator(opener).click()
+
+    def tab(name, then=None):
+        def go(page):
+            page.click(f"#tab-{name}")
+            if then:
+                then(page)
+        return go
+
+    def sweep_done(page):
+        page.click("#sweep-start")
+        wait_for(page, "document.documentElement.dataset.sweep === 'done'", timeout=120_000)
+
+    states = [
+        ("explore before a run", load("/")),
+        ("explore after a run", load(RUN, after_run)),
+        ("explore, tables open", load(RUN, tables)),
+        ("shortcuts dialog", load("/", dialog("#help-open"))),
+        ("lessons dialog", load("/", dialog("#lessons-open"))),
+        ("train before", load("/", tab("train"))),
+        ("train after a training", load("/?" + SHORT_TRAINING, train_short)),
+        ("sweep before", load("/", tab("sweep"))),
+        ("sweep after a sweep", load(SWEEP, sweep_done)),
+    ]
+    page.goto(base + "/")
+    links = page.evaluate("() => [...document.querySelectorAll('#lesson-list .lesson-item a')]"
+                          ".map((a) => a.getAttribute('href'))")
+    for href in links:
+        def lesson(page, href=href):
+            page.goto(base + href)
+            wait_for(page, "!document.getElementById('lesson-banner').hidden")
+            wait_rendered(page)
+        states.append((f"lesson {href}", lesson))
+    return states
+
+
+def audit_full(browser, base: str, details: bool) -> dict[str, dict[str, int]]:
+    """Every state × viewport × language × scheme: {"state · viewport": {rule: nodes}}, and the
+    number of audits."""
+    table = {}
+    audits = 0
+    for where, options in VIEWPORTS.items():
+        context = browser.new_context(**options)
+        page = context.new_page()
+        for name, reach in full_states(page, base):
+            reach(page)
+            counts = {}
+            for lang, scheme in COMBOS:
+                set_language(page, lang)
+                set_scheme(page, scheme)
+                found = serious(run_axe(page))
+                audits += 1
+                for rule, n in count_by_rule(found).items():
+                    counts[rule] = counts.get(rule, 0) + n
+                if details and found:
+                    print(report(found, f"{name} · {where} · {lang} · {scheme}"), "\n")
+            table[f"{name} · {where}"] = counts
+            print(f"{name} · {where}: {sum(counts.values())} nodes over {len(COMBOS)} audits", flush=True)
+        context.close()
+    total = sum(sum(c.values()) for c in table.values())
+    rules = sorted({rule for c in table.values() for rule in c})
+    print(f"\n{audits} audits of {len(table)} states × viewports: {total} serious/critical nodes"
+          + (f" ({', '.join(rules)})" if rules else ""))
+    return table
+
+
 def print_table(table: dict[str, dict[str, int]]) -> None:
     rules = sorted({rule for counts in table.values() for rule in counts})
     states = list(table)
@@ -102,6 +205,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chromium", default=os.environ.get("GFL_CHROMIUM") or shutil.which("chromium"))
     parser.add_argument("--details", action="store_true", help="print every violating node")
+    parser.add_argument("--full", action="store_true",
+                        help="every state × viewport × language × colour scheme (minutes)")
     args = parser.parse_args()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -113,10 +218,11 @@ def main() -> None:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
             try:
-                table = audit(browser, base, args.details)
+                table = (audit_full if args.full else audit)(browser, base, args.details)
             finally:
                 browser.close()
-        print_table(table)
+        if not args.full:
+            print_table(table)
     finally:
         server.terminate()
         server.wait(10)

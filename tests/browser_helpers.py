@@ -32,7 +32,7 @@ class Recorder:
 def offline_page(context, *, width=1280, height=800, scheme="light"):
     """A new page where every request that is not to this machine is aborted (and recorded),
     with failed requests, console errors and page errors recorded. The tests' pages share one
-    browser context, so plotly.min.js is compiled once rather than per test."""
+    browser context, so plotly.js is compiled once rather than per test."""
     page = context.new_page()
     page.set_viewport_size({"width": width, "height": height})
     page.emulate_media(color_scheme=scheme)
@@ -47,7 +47,12 @@ def offline_page(context, *, width=1280, height=800, scheme="light"):
             r.abort()
 
     page.route("**/*", route)
-    page.on("requestfailed", lambda r: rec.failed.append(f"{r.url} ({r.failure})"))
+    def failed(r):
+        # the icon's request cut short by the next navigation is no fault of the page
+        if not (r.url.endswith("/favicon.svg") and "ERR_ABORTED" in (r.failure or "")):
+            rec.failed.append(f"{r.url} ({r.failure})")
+
+    page.on("requestfailed", failed)
     page.on("console", lambda m: rec.console_errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: rec.page_errors.append(str(e)))
     return page, rec
@@ -149,3 +154,23 @@ PROBE = r"""
 
 def probe(page) -> dict:
     return page.evaluate(PROBE)
+
+
+# --- language and colour scheme, switched in place ------------------------------------------
+
+TRANSITIONS_DONE = ("document.getAnimations()"
+                    ".every((a) => !(a instanceof CSSTransition) || a.playState !== 'running')")
+
+
+def set_language(page, lang):
+    if page.evaluate("document.documentElement.lang") != lang:
+        page.select_option("#lang", lang)
+        wait_for(page, "(lang) => document.documentElement.lang === lang", lang)
+
+
+def set_scheme(page, scheme):
+    page.emulate_media(color_scheme=scheme)
+    wait_for(page, "(dark) => matchMedia('(prefers-color-scheme: dark)').matches === dark", scheme == "dark")
+    # until the colours have changed: no transition running (the buttons' take 0.12 s)
+    page.wait_for_timeout(50)
+    wait_for(page, TRANSITIONS_DONE)
