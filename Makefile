@@ -13,6 +13,10 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 run: $(VENV)/.installed
 	$(BIN)/uvicorn app.main:app --host $(HOST) --port $(PORT) --no-access-log
 
+# the test files spread over one process per core (pytest-xdist); each file stays on one, so its
+# module fixtures (a browser, a server, a Dask cluster) are started once. PYTEST_ARGS= runs serially.
+PYTEST_ARGS ?= -n auto --dist loadfile
+
 test: $(VENV)/.installed-test chromium fonts postgresql lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
