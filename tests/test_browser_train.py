@@ -206,7 +206,8 @@ def test_url_state_round_trip(page, live_server):
     state = {"train_models": "rnn-relu,lstm", "train_task": "temporal_order", "train_seq_len": "30",
              "train_hidden_size": "24", "train_batch_size": "32", "train_optimizer": "sgd",
              "train_lr": "0.1", "train_momentum": "0.9", "train_clip": "none", "train_steps": "300",
-             "train_eval_every": "50", "train_eval_size": "500", "train_seed": "7"}
+             "train_eval_every": "50", "train_eval_size": "500", "train_seed": "7",
+             "train_init": "orthogonal", "train_forget_bias": "2"}
     # the explorer's keys stay untouched next to the train keys
     page.goto(train_url(live_server.url, seed="3", **state))
     assert page.is_visible("#panel-train")
@@ -218,8 +219,12 @@ def test_url_state_round_trip(page, live_server):
     page.fill("#train_steps", "400")
     page.check("#train_clip_on")
     page.fill("#train_clip", "2.5")
+    assert page.input_value("#train_init") == "orthogonal" and page.is_disabled("#train_sigma_max")
+    page.check("#train_sigma_on")
+    page.fill("#train_sigma_max", "1.5")
     q = parse_qs(search(page))
     assert q["train_steps"] == ["400"] and q["train_clip"] == ["2.5"] and q["seed"] == ["3"]
+    assert (q["train_init"], q["train_sigma_max"], q["train_forget_bias"]) == (["orthogonal"], ["1.5"], ["2"])
     assert q["tab"] == ["train"]
     # a reload restores exactly these settings
     page.goto(live_server.url + "/?" + search(page))
@@ -236,6 +241,8 @@ def test_url_state_round_trip(page, live_server):
     assert body["models"] == [{"cell": "rnn", "activation": "relu"}, {"cell": "lstm"}]
     assert body["optimizer"] == {"name": "sgd", "lr": 0.1, "momentum": 0.9}
     assert (body["clip"], body["steps"], body["seed"], body["task"]) == (2.5, 400, 7, "temporal_order")
+    init = {"scheme": "orthogonal", "sigma_max": 1.5, "forget_bias": 2, "std": 0.1, "bias_std": 0}
+    assert body["init"] == init
     page.keyboard.press("Escape")  # Esc stops, like the Stop button
     wait_state(page, "stopped")
     aborted_stream_ok(page)

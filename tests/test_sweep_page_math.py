@@ -329,4 +329,5 @@ def test_a_point_opens_as_its_tabs_url(js):
         q["train_clip"],
         q["train_seed"],
     ) == ("train", "gru", "copy", "sgd", "none", "2")
-    assert link["missing"] == [["init.sigma_max", 2]]  # the Train tab has no σ_max: said before it opens
+    assert (q["train_init"], q["train_sigma_max"], q["train_forget_bias"]) == ("xavier", "2", "1")
+    assert link["missing"] == []  # the Train tab sets the initialisation too

@@ -21,6 +21,8 @@ const KEYS = {
     ["train_batch_size", "batch_size"], ["train_optimizer", "optimizer.name"], ["train_lr", "optimizer.lr"],
     ["train_momentum", "optimizer.momentum"], ["train_clip", "clip", (v) => (v === null ? "none" : String(v))],
     ["train_steps", "steps"], ["train_eval_every", "eval_every"], ["train_eval_size", "eval_size"], ["train_seed", "seed"],
+    ["train_init", "init.scheme"], ["train_sigma_max", "init.sigma_max", (v) => (v === null ? "none" : String(v))],
+    ["train_forget_bias", "init.forget_bias"], ["train_init_std", "init.std"], ["train_bias_std", "init.bias_std"],
   ],
 };
 
@@ -28,7 +30,7 @@ const KEYS = {
  * sends anyway). */
 const NEUTRAL = {
   explore: { models: true, include: true },
-  train: { models: true, "init.sigma_max": null, "init.forget_bias": 1, "init.scheme": "xavier", "init.std": 0.1, "init.bias_std": 0 },
+  train: { models: true },
 };
 
 /** Every leaf of a request as [dotted path, value] (lists are leaves). */

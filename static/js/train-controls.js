@@ -79,6 +79,7 @@ export class TrainControls {
   syncDependents() {
     const f = this.form.elements;
     f.train_clip.disabled = !f.train_clip_on.checked;
+    f.train_sigma_max.disabled = !f.train_sigma_on.checked;
     const sgd = f.train_optimizer.value === "sgd";
     f.train_momentum.disabled = !sgd;
     $("#train-momentum-field").classList.toggle("is-off", !sgd);
