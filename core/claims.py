@@ -185,6 +185,67 @@ def forget_path(forget: np.ndarray) -> float:
     return float(np.prod(forget[1:], axis=0).mean())
 
 
+def zigzag_claim(
+    key: str, quotes: dict, path: np.ndarray, target, near: float, run_seed: int | None = None
+) -> bool:
+    """Whether a line of explainer 2's worked example (learn.zigzag.live_setup*, live_path*) is
+    true of the path w_0…w_steps it quotes (`path` [steps + 1, 2], NaN where not finite), the
+    target w* and the fraction `near` of the starting distance that counts as "within" (0.1).
+    A step n moved both weights the same way when Δw_n = w_{n+1} − w_n has two components of one
+    sign; a component whose update was below float64's rounding of the weight did not move
+    (Δ = 0), and either way is then allowed: the quoted share lies between the steps that surely
+    did (Δ₁Δ₂ > 0) and those that did not surely not (Δ₁Δ₂ ≥ 0)."""
+    kind = key.rsplit(".", 1)[-1]
+    if kind == "live_setup":  # the samples are the run's seed's
+        return run_seed is not None and quotes["seed"] == run_seed and quotes["steps"] == len(path) - 1
+    if kind == "live_setup_no_run":  # no run on screen, or one of another seed
+        return quotes["seed"] != run_seed and quotes["steps"] == len(path) - 1
+    finite = np.isfinite(path).all(axis=1)
+    if kind == "live_path_overflow":  # w_at the first weights that are not finite
+        return not finite.all() and int(np.argmin(finite)) == quotes["overflow_at"]
+    if not finite.all() or quotes["steps"] != len(path) - 1:
+        return False
+    step = np.diff(path, axis=0)
+    both = step[:, 0] * step[:, 1]
+    surely, maybe = float((both > 0).mean()), float((both >= 0).mean())
+    length = float(np.linalg.norm(step, axis=1).sum())
+    distance = np.linalg.norm(path - np.asarray(target, dtype=np.float64), axis=1)
+    reached = np.flatnonzero(distance <= near * distance[0])
+    shape_ok = (
+        surely - 1e-12 <= quotes["same_sign"] <= maybe + 1e-12
+        and _same_log(quotes["length"], length)
+        and _same_log(quotes["ratio"], length / distance[0])
+    )
+    if kind == "live_path":  # within `near` of the target first after `near` steps
+        return shape_ok and reached.size > 0 and int(reached[0]) == quotes["near"]
+    if kind == "live_path_never":
+        return shape_ok and reached.size == 0 and quotes["near"] is None
+    raise ValueError(f"no claim for {key!r}")
+
+
+RANK_TOLERANCE = 1e-9  # a singular value within this of 1/γ (relative) is at it, not above
+
+
+def spectrum_claim(key: str, quotes: dict, w_hh: np.ndarray | None, gammas: dict) -> bool:
+    """Whether the note under W_hh's singular values (explore.spectrum.note, .none) is true of the
+    run's recurrent matrix `w_hh` [H, H] (None: the run has no vanilla RNN): σ_max and how many
+    singular values lie above 1/γ (more than RANK_TOLERANCE above) for each activation's γ in
+    `gammas` ({"tanh": 1, "sigmoid": 0.25})."""
+    if key == "explore.spectrum.none":
+        return w_hh is None
+    if key != "explore.spectrum.note":
+        raise ValueError(f"no claim for {key!r}")
+    if w_hh is None:
+        return False
+    s = np.linalg.svd(np.asarray(w_hh, dtype=np.float64), compute_uv=False)
+    above = {name: int((s > (1 / g) * (1 + RANK_TOLERANCE)).sum()) for name, g in gammas.items()}
+    return (
+        abs(quotes["sigma_max"] - s[0]) <= 1e-12 * s[0]
+        and quotes["n"] == len(s)
+        and all(quotes[f"above_{name}"] == n for name, n in above.items())
+    )
+
+
 def solved(metric: str, value: float | None) -> bool:
     """A task is solved by a held-out squared error below 0.01, or an accuracy above 99 %."""
     if value is None or not np.isfinite(value):

@@ -193,7 +193,7 @@ def says_number(text: str, value: float) -> bool:
 
 def says_integer(text: str, n: int) -> bool:
     """Whether `text` writes the whole number n as it is ("49", in "49 steps" or "49단계")."""
-    return re.search(rf"(?<![\d.]){n}(?![\d.])", text) is not None
+    return re.search(rf"(?<![\d.]){n}(?!\d|\.\d)", text) is not None
 
 
 def says_power(text: str, exponent: float) -> bool:
@@ -490,3 +490,129 @@ def test_the_training_verdicts(page):
             if not claims.solved(metric, r["value"]) and claims.at_chance(metric, r["value"], r["baseline"])
         ]
         assert (group["chance"]["quotes"]["at_chance"] if group["chance"] else []) == want
+
+
+# ------------------------------------------------------------------ explainer 2's example, W_hh's spectrum
+
+# GET /api/explain/zigzag: the page's own (150 steps at lr 0.5, the run's seed) at seeds 0–3, a
+# small lr that never gets near, large ones that go far but stay finite, and one that overflows
+ZIGZAGS = [
+    *({"seed": s} for s in range(4)),
+    {"seed": 7, "steps": 30},
+    {"seed": 0, "lr": 0.05},
+    {"seed": 2, "lr": 2.0},
+    {"seed": 1, "lr": 5.0},
+    {"seed": 0, "lr": 10.0, "steps": 2000},
+]
+MANY = [*ALL, {"cell": "rnn", "activation": "linear"}]
+GATED = [{"cell": "lstm"}, {"cell": "gru"}]
+# POST /api/runs with the parameters: every model, σ_max below, at and above 1 and 4
+SPECTRA = [
+    {"models": MANY},
+    *({"models": MANY, "init": {"scheme": "orthogonal", "sigma_max": s}} for s in (0.5, 1, 2, 4, 6)),
+    {"models": MANY, "init": {"scheme": "identity"}},
+    {"models": MANY, "init": {"scheme": "xavier", "sigma_max": 3}, "hidden_size": 48},
+    {"models": MANY, "init": {"scheme": "normal", "std": 0.5}, "seed": 3},
+    *({"models": [*GATED, m], "init": {"sigma_max": 1.5}} for m in MANY),
+    {"models": GATED},
+]
+
+PAGE_EXAMPLES = """async ([zigzags, spectra]) => {
+  const s = await import('/static/js/sentences.js');
+  const { singularValues } = await import('/static/js/spectrum-math.js');
+  const i18n = await import('/static/js/i18n.js');
+  // the run on screen: of the example's seed, of another, none
+  const zigzag = zigzags.map((z) => [z.seed, z.seed + 1, null].map((seed) => s.zigzagPathLines(z, seed)));
+  const spectrum = spectra.map((w) => s.spectrumNote(w && singularValues(w)));
+  const sayAll = () => JSON.parse(JSON.stringify({ zigzag, spectrum },
+    (k, v) => (v && typeof v === 'object' && 'quotes' in v ? { ...v, said: s.say(v) } : v)));
+  const en = sayAll();
+  await i18n.setLanguage('ko');
+  const ko = sayAll();
+  await i18n.setLanguage('en');
+  return { en, ko };
+}"""
+
+
+def first_w_hh(answer: dict) -> list | None:
+    """The W_hh whose spectrum the page draws: the first vanilla RNN's (static/js/main.js)."""
+    return next((m["params"]["W_hh"] for m in answer["models"] if m["cell"] == "rnn"), None)
+
+
+@pytest.fixture(scope="module")
+def examples(page, live_server) -> dict:
+    with httpx.Client(base_url=live_server.url, timeout=120) as client:
+        zigzags = [client.get("/api/explain/zigzag", params=p).json() for p in ZIGZAGS]
+        spectra = []
+        for body in SPECTRA:
+            r = client.post("/api/runs", json={"seq_len": 20, **body, "include": ["params"]})
+            assert r.status_code == 200, r.text
+            spectra.append(r.json())
+    said = page.evaluate(PAGE_EXAMPLES, [zigzags, [first_w_hh(a) for a in spectra]])
+    return {"zigzags": zigzags, "spectra": spectra, **paired(said["en"], said["ko"])}
+
+
+def check_zigzag_path(s: dict, path: np.ndarray, z: dict) -> None:
+    """One activation's line against its path w_0…w_steps."""
+    assert claims.zigzag_claim(s["key"], s["quotes"], path, z["target"], z["near"]), (s["key"], s["quotes"])
+    q = s["quotes"]
+    for text in texts(s):
+        if s["key"] == "learn.zigzag.live_path_overflow":
+            assert says_integer(text, q["overflow_at"]), text
+            continue
+        length = float(np.linalg.norm(np.diff(path, axis=0), axis=1).sum())
+        assert says_number(text, 100 * q["same_sign"]), text
+        assert says_number(text, length) and says_number(text, length / math.sqrt(2)), text
+        assert says_integer(text, z["steps"] if q["near"] is None else q["near"]), text
+        assert says_integer(text, 10), text  # "within 10 % of the target": z["near"]
+
+
+def test_the_zigzag_lines_are_true_of_their_paths(examples):
+    keys = set()
+    for z, each_run in zip(examples["zigzags"], examples["zigzag"], strict=True):
+        assert z["near"] == 0.1 and z["start"] == [0, 0] and z["target"] == [1, -1]
+        assert [m["activation"] for m in z["models"]] == ["sigmoid", "tanh"]
+        paths = [array(m["path"]) for m in z["models"]]
+        for run_seed, (setup, *lines) in zip((z["seed"], z["seed"] + 1, None), each_run, strict=True):
+            q = setup["quotes"]
+            assert claims.zigzag_claim(setup["key"], q, paths[0], z["target"], z["near"], run_seed), q
+            for text in texts(setup):
+                assert says_integer(text, z["steps"]) and says_integer(text, z["seed"]), text
+                assert says_number(text, z["lr"]), text
+            for s, path in zip(lines, paths, strict=True):
+                check_zigzag_path(s, path, z)
+            keys |= {setup["key"], *(s["key"] for s in lines)}
+        # explainer 2's text: each sigmoid step moves both weights the same way (or one not at all)
+        if np.isfinite(paths[0]).all():
+            step = np.diff(paths[0], axis=0)
+            assert (step[:, 0] * step[:, 1] >= 0).all()
+    assert keys == {
+        "learn.zigzag.live_setup",
+        "learn.zigzag.live_setup_no_run",
+        "learn.zigzag.live_path",
+        "learn.zigzag.live_path_never",
+        "learn.zigzag.live_path_overflow",
+    }, keys
+
+
+def test_the_spectrum_note_is_w_hhs(examples):
+    gammas = {"tanh": ACTIVATIONS["tanh"].gamma, "sigmoid": ACTIVATIONS["sigmoid"].gamma}
+    # the note's "1 (tanh's and relu's 1/γ)"
+    assert ACTIVATIONS["relu"].gamma == ACTIVATIONS["linear"].gamma == gammas["tanh"] == 1
+    regimes = set()
+    for answer, s in zip(examples["spectra"], examples["spectrum"], strict=True):
+        w = first_w_hh(answer)
+        w_hh = None if w is None else np.array(w, dtype=np.float64)
+        assert claims.spectrum_claim(s["key"], s["quotes"], w_hh, gammas), (answer["config"], s)
+        rnns = [m for m in answer["models"] if m["cell"] == "rnn"]
+        assert all(m["params"]["W_hh"] == w for m in rnns)  # one spectrum for all: they share W_hh
+        if w_hh is None:
+            continue
+        q = s["quotes"]
+        regimes.add((q["above_tanh"] > 0, q["above_sigmoid"] > 0))
+        assert q["sigma_max"] == pytest.approx(rnns[0]["summary"]["sigma_max"], rel=1e-12)
+        for text in texts(s):
+            assert says_number(text, q["sigma_max"]), text
+            for n in (q["n"], q["above_tanh"], q["above_sigmoid"], 1, 4):
+                assert says_integer(text, n), text
+    assert regimes == {(False, False), (True, False), (True, True)}, regimes

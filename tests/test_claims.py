@@ -129,3 +129,52 @@ def test_at_chance():
     assert claims.at_chance("mse", 0.16, 1 / 6) and not claims.at_chance("mse", 0.12, 1 / 6)
     assert claims.at_chance("accuracy", 0.3, 0.25) and not claims.at_chance("accuracy", 0.31, 0.25)
     assert claims.at_chance("accuracy", None, 0.25)
+
+
+# explainer 2's example: a staircase of 4 steps to w* = (1, −1), the last one reaching it
+STAIRS = np.array([[0.0, 0.0], [0.5, 0.5], [0.5, -0.5], [1.0, 0.0], [1.0, -1.0]])
+
+
+def path_quotes(path, **quotes):
+    length = float(np.linalg.norm(np.diff(path, axis=0), axis=1).sum())
+    return {"length": length, "ratio": length / np.sqrt(2), "steps": len(path) - 1, **quotes}
+
+
+def test_the_zigzag_paths():
+    # steps: (+,+), (0,−) not moving w₁, (+,+), (0,−): 2 surely alike, 4 alike or one still
+    ok = path_quotes(STAIRS, same_sign=0.5, near=4)
+    assert claims.zigzag_claim("learn.zigzag.live_path", ok, STAIRS, (1, -1), 0.1)
+    assert claims.zigzag_claim("learn.zigzag.live_path", {**ok, "same_sign": 1.0}, STAIRS, (1, -1), 0.1)
+    assert not claims.zigzag_claim("learn.zigzag.live_path", {**ok, "same_sign": 0.25}, STAIRS, (1, -1), 0.1)
+    assert not claims.zigzag_claim("learn.zigzag.live_path", {**ok, "near": 3}, STAIRS, (1, -1), 0.1)
+    assert not claims.zigzag_claim("learn.zigzag.live_path", {**ok, "length": 3.0}, STAIRS, (1, -1), 0.1)
+    short = STAIRS[:4]
+    never = path_quotes(short, same_sign=2 / 3, near=None)
+    assert claims.zigzag_claim("learn.zigzag.live_path_never", never, short, (1, -1), 0.1)
+    assert not claims.zigzag_claim("learn.zigzag.live_path_never", never, short, (1, 0), 0.1)  # w_3 is it
+    gone = np.vstack([STAIRS, [[INF, NAN], [NAN, NAN]]])
+    assert claims.zigzag_claim("learn.zigzag.live_path_overflow", {"overflow_at": 5}, gone, (1, -1), 0.1)
+    assert not claims.zigzag_claim("learn.zigzag.live_path_overflow", {"overflow_at": 6}, gone, (1, -1), 0.1)
+    assert not claims.zigzag_claim("learn.zigzag.live_path", ok, gone, (1, -1), 0.1)
+
+
+def test_the_zigzag_setup():
+    q = {"steps": 4, "lr": 0.5, "seed": 3}
+    assert claims.zigzag_claim("learn.zigzag.live_setup", q, STAIRS, (1, -1), 0.1, run_seed=3)
+    assert not claims.zigzag_claim("learn.zigzag.live_setup", q, STAIRS, (1, -1), 0.1, run_seed=None)
+    assert claims.zigzag_claim("learn.zigzag.live_setup_no_run", q, STAIRS, (1, -1), 0.1, run_seed=None)
+    assert not claims.zigzag_claim("learn.zigzag.live_setup_no_run", q, STAIRS, (1, -1), 0.1, run_seed=3)
+
+
+GAMMAS = {"tanh": 1.0, "sigmoid": 0.25}
+
+
+def test_the_spectrum_note():
+    w = np.diag([5.0, 2.0, 1.0 + 1e-15, 0.5])  # the third is 1 up to rounding: not above it
+    q = {"sigma_max": 5.0, "n": 4, "above_tanh": 2, "above_sigmoid": 1}
+    assert claims.spectrum_claim("explore.spectrum.note", q, w, GAMMAS)
+    assert not claims.spectrum_claim("explore.spectrum.note", {**q, "above_tanh": 3}, w, GAMMAS)
+    assert not claims.spectrum_claim("explore.spectrum.note", {**q, "sigma_max": 5.01}, w, GAMMAS)
+    assert not claims.spectrum_claim("explore.spectrum.note", q, None, GAMMAS)
+    assert claims.spectrum_claim("explore.spectrum.none", {}, None, GAMMAS)
+    assert not claims.spectrum_claim("explore.spectrum.none", {}, w, GAMMAS)

@@ -12,7 +12,7 @@ import {
 import { language, onLanguage, t } from "./i18n.js";
 import { axis, baseLayout, config } from "./plot-style.js";
 import { onRun } from "./run-events.js";
-import { ceilingLines, highwayLines, say, zigzagLines } from "./sentences.js";
+import { ceilingLines, highwayLines, say, zigzagLines, zigzagPathLines } from "./sentences.js";
 import { onThemeChange, readTheme } from "./theme.js";
 
 const $ = (selector) => document.querySelector(selector);
@@ -230,11 +230,8 @@ export class Explainers {
         xref: "paper", yref: "paper", x: 0.5, y: 0.5, showarrow: false, font: { color: th.muted } }],
     }), "zigzag-descent", [z, this.zigzagError]);
 
-    const lines = z ? z.models.map((m) => t(m.steps_to_near === null ? "learn.zigzag.live_path_never" : "learn.zigzag.live_path", {
-      name: t(`learn.zigzag.path.${m.activation}`), same: fmt(100 * m.same_sign_fraction, 3), steps: z.steps,
-      length: fmt(m.path_length, 2), ratio: fmt(m.path_length / m.direct_length, 2), near: m.steps_to_near,
-    })) : [];
-    if (z) lines.unshift(t("learn.zigzag.live_setup", { steps: z.steps, lr: z.lr, seed: z.seed }));
+    const runSeed = this.run ? Number(this.run.config?.seed ?? 0) : null;
+    const lines = z ? zigzagPathLines(z, runSeed).map(say) : [];
     this.el.zigzagPathLive.replaceChildren(...lines.map((line) => Object.assign(document.createElement("span"), { textContent: line })));
   }
 

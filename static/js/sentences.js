@@ -305,6 +305,31 @@ export function zigzagLines(rnns) {
   });
 }
 
+/** Explainer 2's worked example in two dimensions (`z`: the answer of GET /api/explain/zigzag;
+ * `runSeed`: the seed of the run on screen, null before any): the setup, then each activation's
+ * path — the share of steps that moved both weights the same way, the path's length against the
+ * straight line and the first step within 10 % of the target (or that none is), or, when gradient
+ * descent diverged, the step after which the weights are no longer finite. */
+export function zigzagPathLines(z, runSeed = null) {
+  const { steps, lr, seed } = z;
+  const setup = { steps, lr, seed };
+  const lines = [sentence(seed === runSeed ? "learn.zigzag.live_setup" : "learn.zigzag.live_setup_no_run", setup, setup)];
+  for (const m of z.models) {
+    const name = sentence(`learn.zigzag.path.${m.activation}`);
+    const at = m.path.findIndex((w) => w.some((v) => v === null)); // JSON's null: not finite
+    if (at >= 0) {
+      lines.push(sentence("learn.zigzag.live_path_overflow", { name, at }, { overflow_at: at }));
+      continue;
+    }
+    const ratio = m.path_length / m.direct_length;
+    lines.push(sentence(m.steps_to_near === null ? "learn.zigzag.live_path_never" : "learn.zigzag.live_path", {
+      name, same: fmt(100 * m.same_sign_fraction, 3), steps, length: fmt(m.path_length, 2), ratio: fmt(ratio, 2),
+      near: m.steps_to_near,
+    }, { same_sign: m.same_sign_fraction, length: m.path_length, ratio, near: m.steps_to_near, steps }));
+  }
+  return lines;
+}
+
 /** Explainer 4's lines: each LSTM's forget gates over the run (`lstms`: [{label, gates,
  * cell_grad_norm}]; one whose gates are not all there is left out): their mean, the product
  * Π_{k=2..T} f_k (mean over units) and ‖∂L/∂c_1‖ / ‖∂L/∂c_T‖. */
@@ -323,6 +348,25 @@ export function highwayLines(T, forgetBias, lstms) {
     }, { mean_forget: meanF, product: prod[0], kept: kept ? c[0] / c[T - 1] : null, n: T - 1 }));
   }
   return out;
+}
+
+// ------------------------------------------------------------------------ Explore: W_hh's spectrum
+
+/** Whether a singular value lies above 1/γ: by more than float64's rounding of it (an orthogonal
+ * W_hh rescaled to σ_max = 1 has every singular value 1 ± 10⁻¹⁶, none of them above 1). */
+export function aboveCritical(value, gamma) {
+  return value > (1 / gamma) * (1 + 1e-9);
+}
+
+/** The note under W_hh's singular values (`values`: the run's RNNs' W_hh's, largest first; null
+ * when the run has no vanilla RNN): σ_max, and how many lie above 1/γ of tanh and relu (1) and of
+ * sigmoid (4). */
+export function spectrumNote(values) {
+  if (!values) return sentence("explore.spectrum.none");
+  const above = (key) => values.filter((v) => aboveCritical(v, MODELS[key].gamma)).length;
+  const [tanh, sigmoid] = [above("rnn-tanh"), above("rnn-sigmoid")];
+  return sentence("explore.spectrum.note", { max: values[0].toFixed(3), n: values.length, tanh, sigmoid },
+    { sigma_max: values[0], n: values.length, above_tanh: tanh, above_sigmoid: sigmoid });
 }
 
 // ------------------------------------------------------------------------ Train

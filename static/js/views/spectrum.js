@@ -9,6 +9,7 @@ import { MODELS } from "../catalogue.js";
 import { Panel } from "../frame-budget.js";
 import { t } from "../i18n.js";
 import { baseLayout, config } from "../plot-style.js";
+import { say, spectrumNote } from "../sentences.js";
 import { Plotly, axis } from "./common.js";
 
 export class SpectrumChart extends Panel {
@@ -34,15 +35,7 @@ export class SpectrumChart extends Panel {
     this.spectra = spectra;
     this.invalidate();
     this.draw();
-    const first = spectra[0];
-    if (!first) {
-      this.note.textContent = t("explore.spectrum.none");
-      return;
-    }
-    const above = (g) => first.values.filter((v) => v > 1 / g).length;
-    this.note.textContent = t("explore.spectrum.note", {
-      max: first.values[0].toFixed(3), n: first.values.length, tanh: above(1), sigmoid: above(0.25),
-    });
+    this.note.textContent = say(spectrumNote(spectra[0]?.values ?? null));
   }
 
   build() {
