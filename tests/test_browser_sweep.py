@@ -228,6 +228,8 @@ def test_a_click_on_a_cell_opens_that_run_in_the_explore_tab(page, live_server, 
     page.go_back()
     wait_state(page, "done", timeout=30_000)
     assert query(page)["sweep"] == small["id"]
+    # the sweep tab's timing of one point (POST /api/runs) cut short by a navigation is no fault
+    page.rec.failed[:] = [f for f in page.rec.failed if not f.endswith("/api/runs (net::ERR_ABORTED)")]
 
 
 def test_bad_values_are_said_in_words_before_anything_is_sent(page, live_server):
