@@ -14,6 +14,8 @@ here to LOG_TOLERANCE (the API's numbers are float64 written as JSON, read back 
 import numpy as np
 
 THRESHOLD = 1e-3
+# a norm that falls to exactly 0 from below this underflowed; from above it, one step cut it
+UNDERFLOW_FROM = 1e-300
 EXPLODED = 1e3  # "it exploded": ‖∂L/∂h₁‖ / ‖∂L/∂h_T‖ ≥ 10³
 LOG_TOLERANCE = 1e-9
 
@@ -107,14 +109,16 @@ def gradient_claim(
         )
     if kind == "exploded":
         return _finite(g) and _same_log(quoted, r) and 10**r >= EXPLODED and quotes["steps_back"] == T - 1
-    if kind == "zero":  # exactly 0 at t = 1, first reached `steps_back` steps back from T
-        t0 = quotes["zero_at"]
+    if kind in ("zero", "cut"):  # exactly 0 at t = 1, first reached `steps_back` steps back from T:
+        t0 = quotes["zero_at"]  # from a norm under UNDERFLOW_FROM (it underflowed), or over it (cut)
         return (
             _finite(g)
             and g[0] == 0
             and g[t0 - 1] == 0
             and bool((g[t0:] > 0).all())
             and quotes["steps_back"] == T - t0
+            and (g[t0] < UNDERFLOW_FROM) == (kind == "zero")
+            and _same_log(quotes["from_log10"], float(np.log10(g[t0])))
         )
     if kind == "overflow_backward":  # the forward sweep finite, the gradient not from t on going back
         forward_ok = hidden is None or first_nonfinite(hidden) is None
@@ -145,8 +149,11 @@ def live_claim(key: str, quotes: dict, grad_norm: np.ndarray) -> bool:
             and gt > 0
             and _same_log(quotes["log10_ratio"], np.log10(gt / gT))
         )
-    if key == "explore.card.backward.zero":
-        return gt == 0
+    if key == "explore.card.backward.zero":  # underflowed: from under UNDERFLOW_FROM at t + 1 (or t = T)
+        return gt == 0 and (t == len(grad_norm) or float(grad_norm[t]) < UNDERFLOW_FROM)
+    if key == "explore.card.backward.cut":  # cut: from a norm over UNDERFLOW_FROM at t + 1
+        return (gt == 0 and t < len(grad_norm) and float(grad_norm[t]) >= UNDERFLOW_FROM
+                and _same_log(quotes["from_log10"], float(np.log10(grad_norm[t]))))
     if key == "explore.card.backward.overflow":
         return not (np.isfinite(gt) and np.isfinite(gT))
     raise ValueError(f"no claim for {key!r}")

@@ -118,7 +118,7 @@ def test_korean_train_tab_renders_in_korean(page, live_server, artifacts):
     assert w["lang"] == "ko"
     for label in w["labels"]:
         assert korean(label) or NAME_OR_NOTATION.fullmatch(label), label
-    assert w["legends"] == ["학습할 모델", "과제", "옵티마이저", "학습 길이"]
+    assert w["legends"] == ["학습할 모델", "과제", "옵티마이저", "초기화", "학습 길이"]
     assert page.text_content('label[for="train_lr"]') == "학습률"
     assert page.text_content('label[for="train_batch_size"]') == "배치 크기"
     assert page.text_content('label[for="train_hidden_size"]') == "은닉 크기 H"

@@ -239,7 +239,7 @@ def runs(answers, said) -> list[tuple[dict, dict]]:
 
 def test_the_matrix_meets_every_kind_of_reading(runs):
     keys = {m["reading"]["key"].rsplit(".", 1)[-1] for _, tree in runs for m in tree["models"]}
-    assert {"vanished", "kept_all", "exploded", "all", "zero"} <= keys, keys
+    assert {"vanished", "kept_all", "exploded", "all", "zero", "cut"} <= keys, keys
     assert keys & {"overflow_forward", "overflow_backward", "overflow_loss"}, keys
 
 
@@ -268,6 +268,9 @@ def check_gradient_sentence(s: dict, model: dict, T: int) -> None:
     if "t" in q:
         for text in texts(s):
             assert says_integer(text, q["t"]), text
+    if s["key"] == "explore.reading.cut":  # the norm it fell from, in one step, to 0
+        for text in texts(s):
+            assert says_number(text, g[q["zero_at"]]), text
 
 
 def test_each_reading_and_clause_is_true_of_its_run(runs):
@@ -463,10 +466,14 @@ def test_the_training_verdicts(page):
         const about = { steps: 100, seconds: '1.0', metric, baseline: rs[0].baseline, seqLen: 20 };
         return s.trainingDone(rs, about);
       });
+      // at T = 1 the message cannot say "halve T"
+      const accuracy = done.filter((r) => r.metric === 'accuracy');
+      const short = s.trainingDone(accuracy, { steps: 100, seconds: '1.0', metric: 'accuracy',
+        baseline: accuracy[0].baseline, seqLen: 1 }).chance;
       await i18n.setLanguage('ko');
       done.forEach((r, k) => { out[k].ko = s.say(s.verdict(r)); });
       await i18n.setLanguage('en');
-      return { out, groups };
+      return { out, groups, short: { key: short.key, en: s.say(short), halve: s.say(groups[1].chance) } };
     }""",
         done,
     )
@@ -490,6 +497,10 @@ def test_the_training_verdicts(page):
             if not claims.solved(metric, r["value"]) and claims.at_chance(metric, r["value"], r["baseline"])
         ]
         assert (group["chance"]["quotes"]["at_chance"] if group["chance"] else []) == want
+    short = said["short"]
+    assert short["key"] == "train.message.chance.short"
+    assert "halve" not in short["en"] and "T = 1" in short["en"]
+    assert "halve it" in short["halve"]
 
 
 # ------------------------------------------------------------------ explainer 2's example, W_hh's spectrum

@@ -56,17 +56,26 @@ def test_readings(key, g, quotes, holds):
     assert claims.gradient_claim(key, q(g, **quotes), np.array(g)) is holds
 
 
-def test_a_gradient_cut_to_zero():
-    g = np.array([0.0, 0.0, 1e-300, 1.0])
-    assert claims.gradient_claim("explore.reading.zero", {"zero_at": 2, "steps_back": 2}, g)
+def test_a_gradient_that_underflowed_or_was_cut_to_zero():
+    """Exactly 0 from 10⁻³¹⁰ (under UNDERFLOW_FROM): it underflowed; from 0.79 in one step (a dead
+    relu, a saturated unit): it was cut — each said of its own run only."""
+    under = np.array([0.0, 0.0, 1e-310, 1.0])
+    cut = np.array([0.0, 0.0, 0.79, 1.0])
+    said = {"zero_at": 2, "steps_back": 2}
+    assert claims.gradient_claim("explore.reading.zero", {**said, "from_log10": np.log10(1e-310)}, under)
+    assert not claims.gradient_claim("explore.reading.cut", {**said, "from_log10": np.log10(1e-310)}, under)
+    assert claims.gradient_claim("explore.reading.cut", {**said, "from_log10": np.log10(0.79)}, cut)
+    assert not claims.gradient_claim("explore.reading.zero", {**said, "from_log10": np.log10(0.79)}, cut)
+    misquoted = {**said, "from_log10": np.log10(0.8)}
+    assert not claims.gradient_claim("explore.reading.cut", misquoted, cut)
     assert not claims.gradient_claim(
-        "explore.reading.zero", {"zero_at": 1, "steps_back": 3}, g
+        "explore.reading.zero", {"zero_at": 1, "steps_back": 3, "from_log10": -310}, under
     )  # not the first
     assert not claims.gradient_claim(
-        "explore.reading.zero", {"zero_at": 3, "steps_back": 1}, g
+        "explore.reading.zero", {"zero_at": 3, "steps_back": 1, "from_log10": 0}, under
     )  # not 0 there
     assert not claims.gradient_claim(
-        "explore.reading.zero", {"zero_at": 2, "steps_back": 2}, np.array([1.0, 0.0, 1.0])
+        "explore.reading.zero", {"zero_at": 2, "steps_back": 2, "from_log10": 0}, np.array([1.0, 0.0, 1.0])
     )
 
 
@@ -94,7 +103,11 @@ def test_live_lines():
     g = np.array([0.0, 1e-2, INF, 1.0])
     assert claims.live_claim("explore.card.backward", {"t": 2, "log10_ratio": -2.0}, g)
     assert not claims.live_claim("explore.card.backward", {"t": 2, "log10_ratio": -2.1}, g)
-    assert claims.live_claim("explore.card.backward.zero", {"t": 1}, g)
+    assert claims.live_claim("explore.card.backward.cut", {"t": 1, "from_log10": -2.0}, g)  # from 10⁻²
+    assert not claims.live_claim("explore.card.backward.zero", {"t": 1}, g)
+    under = np.array([0.0, 1e-320, 1.0])
+    assert claims.live_claim("explore.card.backward.zero", {"t": 1}, under)
+    assert not claims.live_claim("explore.card.backward.cut", {"t": 1, "from_log10": -320}, under)
     assert claims.live_claim("explore.card.backward.overflow", {"t": 3}, g)
     assert not claims.live_claim("explore.card.backward.overflow", {"t": 2}, g)
 

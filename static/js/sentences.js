@@ -68,6 +68,19 @@ export function ratioPhrase(x, ref = "start") {
   return sentence("explore.ratio.times", { pow: pow10(x), ref: of }, quotes);
 }
 
+/** A gradient norm that fell to exactly 0 from below this underflowed (float64's smallest
+ * subnormal is 5·10⁻³²⁴); from above it, one step cut it: every unit's φ′ was 0 there (a relu
+ * switched off, a unit saturated until φ′ rounded to 0). */
+export const UNDERFLOW_FROM = 1e-300;
+
+/** How a gradient reached exactly 0 at step tz (1-based; ‖∂L/∂h_{tz+1}‖ > 0): "zero" (an
+ * underflow), or "cut", with the quotes {zero_at, steps_back, from_log10}. */
+function zeroOf(g, T, tz) {
+  const from = g[tz];
+  const quotes = { zero_at: tz, steps_back: T - tz, from_log10: Math.log10(from) };
+  return from < UNDERFLOW_FROM ? { kind: "zero", quotes } : { kind: "cut", quotes, from: fmt(from) };
+}
+
 /** Whether a forward overflow was the loss's alone: ‖∂L/∂h_T‖ is finite, so h_T and the output
  * were (the core reports an overflow of the loss alone as the forward sweep's at T). */
 function lossOverflow(m, T) {
@@ -94,8 +107,9 @@ export function clause(m, T, first) {
   if (u.log10_grad_ratio === null) {
     const tz = firstZero(m.grad_norm);
     if (!tz) return sentence(pick("explore.clause.first.not_finite", "explore.clause.rest.not_finite"), v);
-    return sentence(pick("explore.clause.first.zero", "explore.clause.rest.zero"), { ...v, steps: stepsOf(T - tz) },
-      { zero_at: tz, steps_back: T - tz });
+    const { kind, quotes } = zeroOf(m.grad_norm, T, tz);
+    return sentence(pick(`explore.clause.first.${kind}`, `explore.clause.rest.${kind}`), { ...v, steps: stepsOf(T - tz) },
+      quotes);
   }
   const x = u.log10_grad_ratio;
   const quotes = { log10_ratio: x };
@@ -134,7 +148,8 @@ export function reading(m, T, at = "last") {
   if (u.log10_grad_ratio === null) {
     const tz = firstZero(m.grad_norm);
     if (!tz) return sentence("explore.reading.not_finite", v);
-    return sentence("explore.reading.zero", { ...v, steps: stepsOf(T - tz) }, { zero_at: tz, steps_back: T - tz });
+    const { kind, quotes, from } = zeroOf(m.grad_norm, T, tz);
+    return sentence(`explore.reading.${kind}`, { ...v, steps: stepsOf(T - tz), from }, quotes);
   }
   const x = u.log10_grad_ratio;
   const h = u.memory_horizon;
@@ -159,7 +174,14 @@ export function liveLine(gradNorm, T, p) {
   const gT = gradNorm[T - 1];
   const gt = gradNorm[at - 1];
   if (gt === null || gT === null) return sentence("explore.card.backward.overflow", { t: at }, { t: at });
-  if (gt === 0) return sentence("explore.card.backward.zero", { t: at }, { t: at });
+  if (gt === 0) {
+    // the step after is in (the sweep goes back from T): whether it underflowed or was cut
+    const next = at < T ? gradNorm[at] : null;
+    if (next !== null && next >= UNDERFLOW_FROM) {
+      return sentence("explore.card.backward.cut", { t: at }, { t: at, from_log10: Math.log10(next) });
+    }
+    return sentence("explore.card.backward.zero", { t: at }, { t: at });
+  }
   const x = Math.log10(gt / gT);
   return sentence("explore.card.backward", { t: at, ratio: ratioPhrase(x, "T") }, { t: at, log10_ratio: x });
 }
@@ -169,7 +191,10 @@ export function liveLine(gradNorm, T, p) {
 export function statRatio(m) {
   const u = m.summary;
   if (u.log10_grad_ratio !== null) return literal(pow10(u.log10_grad_ratio, 1), { log10_ratio: u.log10_grad_ratio });
-  return sentence(u.overflow_step !== null ? "explore.not_finite" : "explore.stat.ratio.underflow");
+  if (u.overflow_step !== null) return sentence("explore.not_finite");
+  const tz = firstZero(m.grad_norm);
+  const T = m.grad_norm.length;
+  return sentence(tz && zeroOf(m.grad_norm, T, tz).kind === "cut" ? "explore.stat.ratio.cut" : "explore.stat.ratio.underflow");
 }
 
 export function statHorizon(m, T) {
@@ -406,7 +431,8 @@ export function trainingDone(outcomes, { steps, seconds, metric, baseline, seqLe
   const status = sentence(solved.length ? "train.status.done.solved" : "train.status.done.unsolved",
     { steps, seconds, models }, { solved: solved.map((r) => r.label) });
   const still = outcomes.filter((r) => !r.solved && atChance(metric, r.value, baseline));
-  const chance = still.length ? sentence("train.message.chance",
+  // a T of 1 or 2 cannot be halved: then more steps, more units or the gated models
+  const chance = still.length ? sentence(seqLen > 2 ? "train.message.chance" : "train.message.chance.short",
     { models: still.map((r) => r.label).join(", "), seq_len: seqLen }, { at_chance: still.map((r) => r.label) }) : null;
   return { status, chance };
 }
