@@ -359,7 +359,7 @@ def test_a_busy_server_is_asked_again_after_its_retry_after(page, live_server):
     page.click("#sweep-start")
     wait_for(page, "document.documentElement.dataset.sweepRetry === '1'")
     busy_words = "The server is busy with other sweeps: trying again by itself in 1 s…"
-    assert page.text_content("#sweep-status") == busy_words
+    wait_for(page, "(w) => document.getElementById('sweep-status').textContent === w", arg=busy_words)
     assert "max_concurrent_sweeps = 2" in page.text_content("#sweep-message")
     wait_state(page, "done", timeout=60_000)  # asked again twice: the second retry is answered
     assert answers == [503, 503] and page.is_hidden("#sweep-message")
@@ -371,7 +371,8 @@ def test_a_busy_server_is_asked_again_after_its_retry_after(page, live_server):
     wait_for(page, "document.documentElement.dataset.sweepRetry === '1'")
     page.locator("#sweep-message").get_by_role("button", name="Cancel").click()
     assert page.evaluate("document.documentElement.dataset.sweepRetry") is None
-    assert page.text_content("#sweep-status") == "Not tried again. Press Start when you are ready."
+    wait_for(page, "(w) => document.getElementById('sweep-status').textContent === w",
+             arg="Not tried again. Press Start when you are ready.")
     page.wait_for_timeout(1500)
     assert answers == [503, 503, 503], "asked again after Cancel"
 
