@@ -426,6 +426,18 @@ def test_progress_is_announced_once_at_start_and_end(desk, live_server):
     desk.rec.console_errors[:] = [m for m in desk.rec.console_errors if "status of 422" not in m]
 
 
+LESSON = "crossing"  # its "Show me" goes down to explainer 3
+# click "Show me", read the scroll position at once and once it has settled
+SHOW_ME = """async () => {
+  const button = [...document.querySelectorAll('#lesson-banner button')]
+    .find((b) => b.textContent === 'Show me');
+  button.click();
+  const first = window.scrollY;
+  await new Promise((r) => setTimeout(r, 1200));
+  return [first, window.scrollY];
+}"""
+
+
 def test_reduced_motion_jumps_to_the_end_of_a_run(browser, live_server, desk):
     slow = "/?" + urlencode({"models": "rnn-tanh", "seq_len": 60, "speed": 1})
     # with motion: one step a second, so the run is far from its end after a second
@@ -443,4 +455,17 @@ def test_reduced_motion_jumps_to_the_end_of_a_run(browser, live_server, desk):
       .map((sel) => getComputedStyle(document.querySelector(sel), sel.includes('summary') ? '::before' : null)
         .transitionDuration)""")
     assert [set(d.split(", ")) for d in durations] == [{"0s"}] * 3
+    # a lesson's "Show me": a jump with less motion (where the page is at once), a glide without
+    href = s.page.evaluate("""(id) => [...document.querySelectorAll('#lesson-list .lesson-item a')]
+        .map((a) => a.getAttribute('href')).find((h) => h.includes(`lesson=${id}`))""", LESSON)
+    for session in (s, desk):
+        session.page.set_viewport_size({"width": 1280, "height": 800})
+        session.page.goto(live_server.url + href)
+        wait_for(session.page, "!document.getElementById('lesson-banner').hidden")
+        wait_rendered(session.page, timeout=20_000)
+        session.page.evaluate("window.scrollTo(0, 0)")
+    jumps = [session.page.evaluate(SHOW_ME) for session in (s, desk)]
+    (at_once, settled), (glide_start, glide_end) = jumps
+    assert at_once == settled > 100, jumps
+    assert glide_start < glide_end - 50 and abs(glide_end - settled) < 2, jumps
     s.close()
