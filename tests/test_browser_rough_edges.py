@@ -497,4 +497,5 @@ def test_w_hh_singular_values_against_one_over_gamma(page, live_server):
     assert sorted(d["y"][0] for d in drawn if d["kind"] == "critical") == [1, 4]
     note = page.text_content("#spectrum-note")
     above = int((np.array(values) > 1).sum())
-    assert "σₘₐₓ = 2.500" in note and f"of the 12 singular values, {above} are above 1" in note
+    assert "σₘₐₓ = 2.500" in note
+    assert f"of the 12 singular values, above 1 (tanh's and relu's 1/γ): {above};" in note
