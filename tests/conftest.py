@@ -155,3 +155,21 @@ def page(context):
     problems = rec.problems(allow_console=getattr(page, "allowed_console", ()))
     page.close()
     assert not problems, problems
+
+
+# --- the order of the files, for `make test`'s processes (pytest-xdist, --dist loadfile) ------
+
+# The longest files first (seconds summed per file in a run of the whole suite), so that the
+# processes finish together rather than one waiting on the last long file; the others follow
+# in their usual order. Only the order changes, never what runs.
+LONGEST_FIRST = [
+    "test_browser_a11y", "test_browser_rough_edges", "test_browser_learn", "test_browser_compare",
+    "test_operations", "test_browser_lessons", "test_browser_i18n_explore", "test_browser_loose_ends",
+    "test_browser_i18n_train", "test_browser_networks", "test_browser", "test_browser_sweep",
+    "test_queue", "test_browser_train", "test_browser_queue", "test_browser_sentences", "test_api_live",
+]
+
+
+def pytest_collection_modifyitems(session, config, items):
+    rank = {name: k for k, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(Path(str(item.fspath)).stem, len(rank)))  # stable
