@@ -232,6 +232,21 @@ def test_plotly_is_served_locally(client):
     assert f"plotly.js (cartesian - minified) v{PLOTLY_JS_VERSION}".encode() in r.content[:200]
 
 
+def test_nothing_the_page_serves_names_an_internet_address():
+    """The page works offline: no file of static/ or templates/ (the vendored plotly.js included,
+    deploy/vendor_plotly.py) holds an http(s) address; XML namespace names are not addresses."""
+    from conftest import ROOT
+
+    address = re.compile(r"https?://(?!www\.w3\.org/)")
+    files = [path for folder in ("static", "templates") for path in sorted((ROOT / folder).rglob("*"))
+             if path.is_file() and path.suffix in (".js", ".html", ".css", ".json", ".svg", ".md")]
+    assert any(path.name.startswith("plotly-cartesian") for path in files)
+    found = [f"{path.relative_to(ROOT)}:{n}" for path in files
+             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if address.search(line)]
+    assert found == []
+
+
 @pytest.mark.parametrize("path", ENDPOINTS)
 def test_openapi_has_an_example_for_every_input_kind(client, path):
     spec = client.get("/openapi.json").json()
