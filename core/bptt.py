@@ -300,8 +300,10 @@ class Sweep:
         if t == 1:
             return
         H = self.H
-        cache0 = tuple(a[:1] for a in self.caches[t])  # batch item 0, broadcast over rows
-        rows = tuple(self.M[:, k * H:(k + 1) * H] for k in range(len(self.cell.state_names)))
+        cache = self.caches[t]
+        cache0 = cache if self.B == 1 else tuple(a[:1] for a in cache)  # batch item 0, broadcast over rows
+        n = len(self.cell.state_names)
+        rows = (self.M,) if n == 1 else tuple(self.M[:, k * H:(k + 1) * H] for k in range(n))
         back, _, _ = self.cell.backward_core(rows, cache0, self.P_steps)
         M = np.concatenate(back, axis=1) if len(back) > 1 else back[0]
         sigma = self.top_sv(M)

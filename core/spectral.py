@@ -29,6 +29,13 @@ Both are asked to show σ_max² < θ(1 + δ), δ = 1e−10 and 1e−9: a certifi
 5e−11 or 5e−10 relative of σ_max (the Cholesky route's is in practice far closer: its power
 iteration runs until its change falls below 1e−11). An estimate that neither certifies is
 replaced by LAPACK's exact value.
+
+All of this pays only where LAPACK costs more than a few dozen small numpy calls: for S up to
+EXACT_MAX_SIZE, LAPACK's exact value (the top eigenvalue of MᵀM) is asked at every step, which
+is both cheaper there and exact. Measured (T = 100, one model, the Jacobian norms' share of a
+run, best of 15; iteration → LAPACK): RNN S = 16 7.7 → 3.1 ms, S = 32 9.0 → 4.7, S = 48 11.4 →
+9.1; LSTM S = 32 (H = 16) 10.4 → 7.2, S = 48 17.9 → 12.5; GRU S = 48 18.6 → 15.7; at S = 64 it
+is a draw or the iteration's (RNN 15.2 against 18.4 ms, GRU 23.8 against 24.0).
 """
 
 import math
@@ -41,12 +48,16 @@ TRACE_RTOL = 1e-10  # δ of the trace certificate, on σ_max²
 # counts it on the unsafe side (far above float64's rounding, far below δ)
 TRACE_SLACK = 1e-12
 TRACE_ITERATIONS = 5  # block power steps to try the trace certificate before the Cholesky route
+EXACT_MAX_SIZE = 48  # S up to which every call asks LAPACK (module doc)
+# |m_ij| between these needs no rescaling before MᵀM: nothing in it can overflow, and what
+# underflows is below float64's rounding of its top eigenvalue
+UNSCALED = (1e-100, 1e100)
 
 
 class TopSingularValue:
     """σ_max(M) for a sequence of [S, S] matrices, warm-started from call to call."""
 
-    def __init__(self, S: int, rtol: float = 1e-11, max_iter: int = 30):
+    def __init__(self, S: int, rtol: float = 1e-11, max_iter: int = 30, exact_max_size: int = EXACT_MAX_SIZE):
         direction = np.random.default_rng(S).standard_normal(S)
         self.direction = direction / np.linalg.norm(direction)  # the first start vector
         # a pair of orthonormal vectors; the first is the last top left singular vector, where
@@ -66,9 +77,13 @@ class TopSingularValue:
         # `trace_skip` calls (a spectrum that stays flat would fail it again)
         self.trace_skip = 0
         self.trace_backoff = 0
+        self.always_exact = S <= exact_max_size
 
     def __call__(self, M: np.ndarray) -> float:
         """σ_max(M): zero M gives 0, M with a NaN gives NaN."""
+        if self.always_exact:
+            self.exact_calls += 1
+            return top_singular_value(M)
         if self.skip > 0:
             self.skip -= 1
             return self._exact(M)
@@ -155,13 +170,22 @@ class TopSingularValue:
     def _exact(self, M: np.ndarray) -> float:
         self.exact_calls += 1
         self.Q = self.start
-        if not np.all(np.isfinite(M)):
-            return float("nan") if np.isnan(M).any() else float("inf")
-        scale = float(np.abs(M).max())
+        return top_singular_value(M)
+
+
+def top_singular_value(M: np.ndarray) -> float:
+    """LAPACK's σ_max(M), from the top eigenvalue of MᵀM: 0 for zero M, NaN for M with a NaN,
+    +∞ for M with an infinity."""
+    scale = float(np.abs(M).max())  # NaN if M has one
+    if not 0.0 < scale < math.inf:
         if scale == 0.0:
             return 0.0
-        Ms = M / scale  # so that MᵀM cannot overflow
-        return scale * float(np.sqrt(max(np.linalg.eigvalsh(Ms.T @ Ms)[-1], 0.0)))
+        return float("nan") if np.isnan(M).any() else math.inf
+    if UNSCALED[0] < scale < UNSCALED[1]:
+        scale = 1.0
+    else:
+        M = M / scale  # so that MᵀM can neither overflow nor lose the top value to underflow
+    return scale * math.sqrt(max(float(np.linalg.eigvalsh(M.T @ M)[-1]), 0.0))
 
 
 def _orthonormal_pair(V: np.ndarray, fallback: np.ndarray | None = None) -> np.ndarray:

@@ -27,7 +27,7 @@ from gradient_flow_lab.core.run import (
     collect,
     run,
 )
-from gradient_flow_lab.core.spectral import TopSingularValue
+from gradient_flow_lab.core.spectral import EXACT_MAX_SIZE, TopSingularValue
 
 ACTIVATION_NAMES = ["sigmoid", "tanh", "relu", "linear"]
 CELL_CASES = [("rnn", "tanh"), ("lstm", None), ("gru", None)]
@@ -390,14 +390,47 @@ def test_pascanu_bound():
 # --- the largest singular value ---------------------------------------------------------
 
 # The sweep's Jacobian norms must match an SVD to 1e-8; TopSingularValue stops at a change
-# below 1e-14 and claims to be exact, so 1e-10 leaves it plenty of room.
+# below 1e-14 and claims to be exact, so 1e-10 leaves it plenty of room. Below, the power
+# iteration and its certificates are tested at every size (exact_max_size=0); the sizes that ask
+# LAPACK at every call have a test of their own.
 SV_RTOL = 1e-10
+
+
+@pytest.mark.parametrize("S", [1, 2, 16, 48])
+def test_small_matrices_ask_lapack_at_every_call(S):
+    """Up to EXACT_MAX_SIZE every call is LAPACK's exact value (no iteration, no certificate),
+    through the products of a sweep, at scales where MᵀM would overflow or underflow, and for
+    zero and non-finite matrices."""
+    assert S <= EXACT_MAX_SIZE < 64
+    rng = np.random.default_rng(S)
+    top = TopSingularValue(S)
+    M = np.eye(S)
+    calls = 0
+    for _ in range(40):
+        M = M @ (rng.standard_normal((S, S)) / np.sqrt(S) * 1.3)
+        sigma = top(M)
+        assert sigma == pytest.approx(top_sv(M), rel=1e-13)
+        M = M / sigma
+        calls += 1
+    for scale in (1e-250, 1e-120, 1e-90, 1e90, 1e120, 1e250):
+        assert top(M * scale) == pytest.approx(scale, rel=1e-13)
+        calls += 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert top(np.zeros((S, S))) == 0.0
+        bad, inf = M.copy(), M.copy()
+        bad[0, -1] = np.nan
+        inf[-1, 0] = -np.inf
+        assert np.isnan(top(bad))
+        assert top(inf) == np.inf
+    assert top.exact_calls == calls + 3 and top.trace_calls == 0
+    assert TopSingularValue(64).always_exact is False
 
 
 @pytest.mark.parametrize("S", [1, 2, 5, 16, 40])
 def test_top_singular_value_of_random_matrices(S):
     rng = np.random.default_rng(S)
-    top = TopSingularValue(S)
+    top = TopSingularValue(S, exact_max_size=0)
     for _ in range(10):
         M = rng.standard_normal((S, S)) * rng.uniform(0.1, 10.0)
         assert top(M) == pytest.approx(top_sv(M), rel=SV_RTOL)
@@ -407,7 +440,7 @@ def test_top_singular_value_of_random_matrices(S):
 def test_top_singular_value_of_a_sequence_of_products(S):
     """The use in the sweep: M_{t−1} = M_t J_t, each normalised, warm-started from the last."""
     rng = np.random.default_rng(100 + S)
-    top = TopSingularValue(S)
+    top = TopSingularValue(S, exact_max_size=0)
     M = np.eye(S)
     for _ in range(60):
         J = rng.standard_normal((S, S)) / np.sqrt(S) * rng.uniform(0.5, 1.5)
@@ -423,13 +456,13 @@ def test_top_singular_value_with_nearly_equal_top_values(gap):
     swap, so the warm start points at what became the second singular vector."""
     S = 12
     rng = np.random.default_rng(7)
-    top = TopSingularValue(S)
+    top = TopSingularValue(S, exact_max_size=0)
     for k in range(6):
         U, _ = np.linalg.qr(rng.standard_normal((S, S)))
         V, _ = np.linalg.qr(rng.standard_normal((S, S)))
         s = np.concatenate([[1.0, 1.0 - gap], rng.uniform(0.0, 0.9, S - 2)])
         M = (U * s) @ V.T
-        assert TopSingularValue(S)(M) == pytest.approx(top_sv(M), rel=SV_RTOL), "cold"
+        assert TopSingularValue(S, exact_max_size=0)(M) == pytest.approx(top_sv(M), rel=SV_RTOL), "cold"
         assert top(M) == pytest.approx(top_sv(M), rel=SV_RTOL), "warm"
         s2 = s.copy()
         s2[0], s2[1] = 1.0 - gap, 1.0
@@ -443,7 +476,7 @@ def test_top_singular_value_when_the_start_barely_sees_the_top_vector():
     per-iteration change (~1e-15) is then below the stopping tolerance (1e-14) although the
     estimate is still 1e-5 short of σ₁."""
     S = 8
-    top = TopSingularValue(S)
+    top = TopSingularValue(S, exact_max_size=0)
     d = top.direction
     rng = np.random.default_rng(0)
     basis = np.linalg.qr(np.column_stack([d, rng.standard_normal((S, S - 1))]))[0]
@@ -460,7 +493,7 @@ def test_top_singular_value_when_the_start_barely_sees_the_top_vector():
 def test_top_singular_value_switching_diagonal():
     """Deterministic switch: the top direction jumps between coordinate axes."""
     S = 10
-    top = TopSingularValue(S)
+    top = TopSingularValue(S, exact_max_size=0)
     for k in range(S):
         d = np.full(S, 0.5)
         d[k] = 1.0
@@ -473,7 +506,7 @@ def test_top_singular_value_answers_a_long_product_by_the_trace_certificate():
     the first steps the cheap certificate answers, and its answers are as exact as the rest."""
     S = 24
     rng = np.random.default_rng(3)
-    top = TopSingularValue(S)
+    top = TopSingularValue(S, exact_max_size=0)
     M = np.eye(S)
     for _ in range(200):
         M = M @ (rng.standard_normal((S, S)) / np.sqrt(S) * 1.3)
@@ -495,7 +528,7 @@ def test_top_singular_value_of_a_turning_pair():
     block = np.diag(rng.uniform(0.05, 0.3, S))
     block[:2, :2] = 0.9 * np.array([[np.cos(angle), -np.sin(angle)], [1.5 * np.sin(angle), np.cos(angle)]])
     J = basis @ block @ basis.T
-    top = TopSingularValue(S)
+    top = TopSingularValue(S, exact_max_size=0)
     M = np.eye(S)
     for _ in range(120):
         M = M @ J
@@ -513,7 +546,7 @@ def test_the_pair_certificate_counts_the_second_vectors_residual():
     is below it, so the pair's certificate would pass on z₁'s residual alone — wrongly."""
     S = 6
     M = np.diag([1.0, np.sqrt(0.9), 0.0, 0.0, 0.0, 0.0])
-    top = TopSingularValue(S)
+    top = TopSingularValue(S, exact_max_size=0)
     e = np.eye(S)
     top.Q = np.column_stack([e[1], np.sqrt(0.5) * (e[0] + e[2])])
     assert top(M) == pytest.approx(1.0, rel=SV_RTOL)
@@ -521,7 +554,7 @@ def test_the_pair_certificate_counts_the_second_vectors_residual():
 
 def test_top_singular_value_of_zero_and_nonfinite_matrices():
     S = 5
-    top = TopSingularValue(S)
+    top = TopSingularValue(S, exact_max_size=0)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert top(np.zeros((S, S))) == 0.0
@@ -539,7 +572,7 @@ def test_top_singular_value_of_zero_and_nonfinite_matrices():
 def test_top_singular_value_of_a_rank_one_matrix():
     u, v = np.arange(1.0, 7.0), np.linspace(-1.0, 2.0, 6)
     M = np.outer(u, v)
-    assert TopSingularValue(6)(M) == pytest.approx(np.linalg.norm(u) * np.linalg.norm(v), rel=SV_RTOL)
+    assert TopSingularValue(6, exact_max_size=0)(M) == pytest.approx(np.linalg.norm(u) * np.linalg.norm(v), rel=SV_RTOL)
 
 
 # --- an exploding run -------------------------------------------------------------------
