@@ -58,6 +58,11 @@ class TopSingularValue:
     """σ_max(M) for a sequence of [S, S] matrices, warm-started from call to call."""
 
     def __init__(self, S: int, rtol: float = 1e-11, max_iter: int = 30, exact_max_size: int = EXACT_MAX_SIZE):
+        self.exact_calls = 0  # how often LAPACK answered (for benchmarks and tests)
+        self.trace_calls = 0  # how often the trace certificate answered
+        self.always_exact = S <= exact_max_size
+        if self.always_exact:
+            return  # no iteration: nothing else to set up
         direction = np.random.default_rng(S).standard_normal(S)
         self.direction = direction / np.linalg.norm(direction)  # the first start vector
         # a pair of orthonormal vectors; the first is the last top left singular vector, where
@@ -66,8 +71,6 @@ class TopSingularValue:
         self.Q = self.start
         self.rtol = rtol
         self.max_iter = max_iter
-        self.exact_calls = 0  # how often LAPACK answered (for benchmarks and tests)
-        self.trace_calls = 0  # how often the trace certificate answered
         # After a failed certificate, go straight to LAPACK for the next `skip` calls, backing
         # off exponentially: in a stretch of nearly equal top singular values (an orthogonal
         # W_hh in the linear regime) power iteration would only waste its products.
@@ -77,7 +80,6 @@ class TopSingularValue:
         # `trace_skip` calls (a spectrum that stays flat would fail it again)
         self.trace_skip = 0
         self.trace_backoff = 0
-        self.always_exact = S <= exact_max_size
 
     def __call__(self, M: np.ndarray) -> float:
         """σ_max(M): zero M gives 0, M with a NaN gives NaN."""
