@@ -232,6 +232,15 @@ def test_plotly_is_served_locally(client):
     assert f"plotly.js (cartesian - minified) v{PLOTLY_JS_VERSION}".encode() in r.content[:200]
 
 
+def test_the_page_draws_with_the_plotly_js_of_the_python_figures():
+    """The vendored cartesian bundle is the plotly.js of the installed `plotly` package (what
+    `Run.figure` draws with), so the page and the Python figures cannot drift apart: upgrading
+    plotly fails here until deploy/vendor_plotly.py has made the bundle of its version."""
+    import plotly.offline
+
+    assert plotly.offline.get_plotlyjs_version() == PLOTLY_JS_VERSION
+
+
 def test_nothing_the_page_serves_names_an_internet_address():
     """The page works offline: no file of static/ or templates/ (the vendored plotly.js included,
     deploy/vendor_plotly.py) holds an http(s) address; XML namespace names are not addresses."""
