@@ -7,7 +7,10 @@ through Playwright against a live server (offline pages, as in tests/test_browse
   trained", "학습된 LSTM"), not by its hash;
 - the pinned trainings' cards follow the Train tab's result cards (as the pinned runs follow the
   Explore cards), and the sidebar's Start / Stop / Explore / Pin buttons neither overlap nor cut
-  their words, at 1280 × 800 and on a 390 × 844 phone.
+  their words, at 1280 × 800 and on a 390 × 844 phone;
+- every chart keeps its height through a change of language or colour scheme followed by a
+  resize (a phone turned): such a resize used to leave the fixed-height charts' divs 0 px high,
+  each chart drawn over the next.
 
 Screenshots in English and Korean at both sizes: tests/artifacts/loose-ends-*.png.
 """
@@ -16,7 +19,7 @@ import json
 from urllib.parse import parse_qs, urlencode
 
 import pytest
-from browser_helpers import offline_page, set_language, wait_for, wait_rendered
+from browser_helpers import offline_page, set_language, set_scheme, wait_for, wait_rendered
 
 from gradient_flow_lab.app.catalogue import palette
 
@@ -150,6 +153,12 @@ def test_a_trained_network_opened_in_explore_is_named_by_its_model(context, live
         for width, height in SIZES:
             page.set_viewport_size({"width": width, "height": height})
             page.wait_for_timeout(300)  # the charts follow the width
+            # the layer view's rows name them whole at every width: a name made here is short
+            # already ("RNN (tanh), t…" said nothing); only a file's name is cut
+            wait_for(page, "(document.getElementById('chart-depth').layout?.yaxis?.ticktext || []).length === 4")
+            rows = page.evaluate("() => [...document.getElementById('chart-depth').layout.yaxis.ticktext]")
+            assert sorted(rows) == sorted(names[lang]), (width, rows)
+            page.locator(".card-depth").screenshot(path=artifacts / f"loose-ends-trained-depth-{lang}-{width}.png")
             page.locator("#chart-flow").scroll_into_view_if_needed()
             page.screenshot(path=artifacts / f"loose-ends-trained-names-{lang}-{width}.png")
         page.set_viewport_size({"width": 1280, "height": 800})
@@ -212,6 +221,63 @@ def test_pinned_trainings_follow_the_result_cards_and_the_buttons_fit(context, l
     page.screenshot(path=artifacts / f"loose-ends-train-buttons-{lang}-{width}.png")
     page.evaluate("document.getElementById('pinned-trainings').scrollIntoView({ block: 'end' })")
     page.screenshot(path=artifacts / f"loose-ends-train-pinned-{lang}-{width}.png")
+    problems = rec.problems()
+    page.close()
+    assert not problems, problems
+
+
+# ------------------------------------------------------------------ charts' heights after a resize
+
+# every drawn chart whose div is not as high as the chart Plotly drew in it
+COLLAPSED = """() => [...document.querySelectorAll('.js-plotly-plot')]
+  .filter((d) => d._fullLayout && d.offsetParent !== null)
+  .map((d) => ({ chart: d.id || d.className, div: Math.round(d.getBoundingClientRect().height),
+                 drawn: d._fullLayout.height }))
+  .filter((c) => Math.abs(c.div - c.drawn) > 2)"""
+
+
+def scroll_through(page):
+    """Scroll the page from top to bottom, so that every chart is drawn (charts out of view wait)."""
+    height = page.evaluate("document.documentElement.scrollHeight")
+    for y in range(0, height + 800, 600):
+        page.evaluate("(y) => window.scrollTo(0, y)", y)
+        page.wait_for_timeout(60)
+    wait_for(page, "document.documentElement.dataset.settled === 'true'")
+
+
+def test_charts_keep_their_height_through_a_relabel_and_a_resize(context, live_server, artifacts):
+    page, rec = offline_page(context)
+    page.goto(url(live_server.url, models="rnn-sigmoid,lstm,gru", seq_len="30", speed="max", lang="en"))
+    wait_rendered(page)
+    scroll_through(page)
+    drawn = page.evaluate("() => document.querySelectorAll('.js-plotly-plot').length")
+    assert drawn >= 8 and page.evaluate(COLLAPSED) == []
+    steps = [("lang", "ko"), ("size", 390), ("size", 1280), ("scheme", "dark"), ("size", 390),
+             ("lang", "en"), ("size", 1280)]
+    for kind, value in steps:
+        if kind == "lang":
+            set_language(page, value)
+        elif kind == "scheme":
+            set_scheme(page, value)
+        else:
+            page.set_viewport_size({"width": value, "height": 844 if value == 390 else 800})
+            page.wait_for_timeout(300)  # the charts follow the width
+        scroll_through(page)
+        assert page.evaluate(COLLAPSED) == [], (kind, value)
+    page.screenshot(path=artifacts / "loose-ends-heights-explore-en-1280-dark.png", full_page=True)
+    # the Train tab's flow maps, after a training, the same way
+    page.goto(url(live_server.url, **SHORT_TRAINING, lang="en"))
+    page.click("#train-start")
+    wait_trained(page)
+    for kind, value in [("lang", "ko"), ("size", 390)]:
+        if kind == "lang":
+            set_language(page, value)
+        else:
+            page.set_viewport_size({"width": value, "height": 844})
+            page.wait_for_timeout(300)
+        wait_for(page, "document.documentElement.dataset.trainSettled === 'true'")
+        assert page.evaluate(COLLAPSED) == [], (kind, value)
+    page.screenshot(path=artifacts / "loose-ends-heights-train-ko-390.png", full_page=True)
     problems = rec.problems()
     page.close()
     assert not problems, problems

@@ -78,12 +78,15 @@ export function networkName(id) {
 }
 
 /** A model in few words, for a chart's rows and legend: "LSTM · L2 →", "model.safet… · L1 ←"
- * (an uploaded network by its file's name, cut to `width` characters). */
+ * (an uploaded network by its file's name, cut to `width` characters; the names made here —
+ * "LSTM, trained", "network 1a2b3c4" — are short already and stay whole, since a cut one says
+ * no more than "RNN (tanh), t…"). */
 export function shortLabel(m, unit = null, width = 14) {
   let base = MODELS[modelKey(m)]?.label ?? m.cell.toUpperCase();
   if (m.weights) {
     const name = networkName(m.weights);
-    base = name.length > width ? `${name.slice(0, width - 1)}…` : name;
+    const file = NETWORKS.get(m.weights)?.name === name;
+    base = file && name.length > width ? `${name.slice(0, width - 1)}…` : name;
   }
   if (!unit || ((m.num_layers ?? 1) === 1 && !m.bidirectional)) return base;
   const key = unit.direction === "backward" ? "networks.unit.short.backward" : "networks.unit.short.forward";

@@ -40,6 +40,16 @@ import { axis as styledAxis } from "../plot-style.js";
 
 export const Plotly = window.Plotly;
 
+/** Plotly.react for a chart of a fixed height (`layout.height`), giving its div that height too.
+ * The page's charts are responsive (plot-style.js's config): on a resize Plotly sizes a chart to
+ * its div, and a div whose height came only from the chart inside was left 0 px high after a
+ * redraw (a change of language or theme, then a resize: a phone turned) — every such chart
+ * drawn over the next. */
+export function react(el, data, layout, config) {
+  if (layout.height) el.style.height = `${layout.height}px`;
+  return Plotly.react(el, data, layout, config);
+}
+
 // Keep a padded log-axis autorange inside float64, so that its tick labels stay numbers.
 export const LOG_CLIP = { clipmin: 1e-320, clipmax: 1e305 };
 

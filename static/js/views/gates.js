@@ -11,7 +11,7 @@ import { BackwardProduct, meanOrNull } from "../gradient-math.js";
 import { t } from "../i18n.js";
 import { baseLayout, config } from "../plot-style.js";
 import { gateStyle, modelColour } from "../theme.js";
-import { LOG_CLIP, Pending, Plotly, axis, place } from "./common.js";
+import { LOG_CLIP, Pending, Plotly, axis, place, react } from "./common.js";
 
 /** The gate that keeps the gradient along a cell's path (the LSTM's forget gate, the GRU's update). */
 const PATH_GATE = { lstm: "forget", gru: "update" };
@@ -87,7 +87,7 @@ class GatePanel extends Panel {
       };
     });
     this.el.setAttribute("aria-label", t("explore.gates.chart", { label: this.m.label }));
-    Plotly.react(this.el, traces, baseLayout(theme, {
+    react(this.el, traces, baseLayout(theme, {
       height: 256,
       margin: { l: 52, r: 14, t: 66, b: 40 },
       uirevision: `gates-${this.m.cell}-${run.T}`,
@@ -165,7 +165,7 @@ class PathPanel extends Panel {
       meta: { kind: "path", model: modelKey(m) },
     }));
     all.into(traces);
-    Plotly.react(this.el, traces, baseLayout(theme, {
+    react(this.el, traces, baseLayout(theme, {
       height: 250,
       margin: { l: 64, r: 14, t: 30, b: 44 },
       uirevision: `path-${run.T}`,

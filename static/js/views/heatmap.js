@@ -15,7 +15,7 @@ import { Panel } from "../frame-budget.js";
 import { rich } from "../format.js";
 import { nodes, t } from "../i18n.js";
 import { baseLayout, config } from "../plot-style.js";
-import { NO_OVERFLOW_CHECK, Plotly, axis, place, seq } from "./common.js";
+import { NO_OVERFLOW_CHECK, Plotly, axis, place, react, seq } from "./common.js";
 
 const escapeHtml = (s) => s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
 
@@ -142,7 +142,7 @@ class HeatRow extends Panel {
 
   build() {
     const { kind } = this.chart;
-    Plotly.react(this.el, this.traces(), this.layout(), config(`${kind === "hidden" ? "hidden" : "gradients"}-${this.key}`));
+    react(this.el, this.traces(), this.layout(), config(`${kind === "hidden" ? "hidden" : "gradients"}-${this.key}`));
   }
 
   /** The filled columns are new arrays each time: Plotly.react redraws the traces (as a restyle

@@ -17,7 +17,7 @@ import { Panel } from "../frame-budget.js";
 import { t } from "../i18n.js";
 import { baseLayout, config } from "../plot-style.js";
 import { modelColour } from "../theme.js";
-import { LOG_CLIP, NO_OVERFLOW_CHECK, Plotly, axis, hover } from "./common.js";
+import { LOG_CLIP, NO_OVERFLOW_CHECK, axis, hover, react } from "./common.js";
 
 const LAYER_DASH = ["solid", "dot", "dashdot", "longdash"]; // by depth below the top (several models)
 
@@ -126,7 +126,7 @@ class DepthHeat extends Panel {
       line: { color: theme.surface, width: 3 },
     }).filter(Boolean);
     this.el.setAttribute("aria-label", t("explore.depth.chart"));
-    Plotly.react(this.el, [main, specialTrace], baseLayout(theme, {
+    react(this.el, [main, specialTrace], baseLayout(theme, {
       height: 28 + rows.length * rowPx + 44,
       showlegend: false,
       margin: { l: 10, r: 70, t: 8, b: 44 },
@@ -182,7 +182,7 @@ class DepthLines extends Panel {
       };
     });
     this.el.setAttribute("aria-label", t("explore.depth.lines.chart"));
-    Plotly.react(this.el, traces, baseLayout(theme, {
+    react(this.el, traces, baseLayout(theme, {
       height: 280,
       margin: { l: 64, r: 18, t: 10, b: 46 },
       uirevision: `depth-lines-${T}-${rows.length}`,
@@ -231,9 +231,12 @@ export class DepthView {
     this.writeNote();
   }
 
+  /** Before the backward sweep, what is happening, over the empty charts; after it, for a run
+   * without depth, how to see some — as a line of its own, since the charts below it are drawn. */
   writeNote() {
     const text = this.b === 0 ? t("explore.depth.note.forward") : this.run.stacked ? "" : t("explore.depth.note.one");
     if (this.note.textContent !== text) this.note.textContent = text;
+    this.note.classList.toggle("inline", this.b > 0);
     this.note.hidden = !text;
   }
 

@@ -7,7 +7,7 @@ import { Panel } from "../frame-budget.js";
 import { log10OrNull } from "../format.js";
 import { t } from "../i18n.js";
 import { baseLayout, config } from "../plot-style.js";
-import { Plotly, axis, hover, relabelPlot } from "./common.js";
+import { Plotly, axis, hover, react, relabelPlot } from "./common.js";
 
 /** One model's heatmap. */
 class FlowMapRow extends Panel {
@@ -83,7 +83,7 @@ class FlowMapRow extends Panel {
       this.rebuild = true;
       return;
     }
-    Plotly.react(this.el, [{
+    react(this.el, [{
       type: "heatmap", x: this.x, y: data.profileT, z: this.z, hoverongaps: false,
       colorscale: theme.sequential, ...this.chart.zRange(),
       colorbar: {

@@ -11,7 +11,7 @@ import { t } from "../i18n.js";
 import { baseLayout, config } from "../plot-style.js";
 import { Z_BIN as BIN, Z_MAX, say, whyLine } from "../sentences.js";
 import { modelColour } from "../theme.js";
-import { Plotly, axis } from "./common.js";
+import { Plotly, axis, react } from "./common.js";
 
 const Z_MIN = -Z_MAX;
 const SYMBOL = { sigmoid: "σ", tanh: "tanh", relu: "relu", linear: "z" };
@@ -136,7 +136,7 @@ export class WhyChart extends Panel {
   }
 
   build() {
-    Plotly.react(this.el, this.traces(), this.layout(), config("why-activations"));
+    react(this.el, this.traces(), this.layout(), config("why-activations"));
     this.renderStats();
   }
 
