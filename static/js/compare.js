@@ -125,10 +125,55 @@ function runAsPinned(run) {
   })) };
 }
 
+/** A tab's pins (`tab`: "explore" or "train"), kept in the URL's `pins` beside the other tab's
+ * (the runs' first): a subclass says what is pinned (`pin`), how a pin is computed again from
+ * its settings (`recompute`), and shows them (`show`, `updateButton`). */
+class Pins {
+  constructor(tab) {
+    this.tab = tab;
+    this.pins = []; // {text, values, data | null, error}
+  }
+
+  add(values, data) {
+    this.pins.push({ text: encodePin(this.tab, values), values, data, error: null });
+    this.save();
+  }
+
+  unpin(k) {
+    this.pins.splice(k, 1);
+    this.save();
+  }
+
+  save() {
+    const mine = this.pins.map((p) => p.text);
+    const others = readPins().filter((text) => {
+      const tab = decodePin(text)?.tab;
+      return tab !== undefined && tab !== this.tab; // the other tab's pins (a malformed one goes)
+    });
+    writePins(this.tab === "explore" ? [...mine, ...others] : [...others, ...mine]);
+    this.updateButton();
+    this.show();
+  }
+
+  /** The URL's pins of this tab, computed again (deterministic: the numbers they were pinned with). */
+  load(texts) {
+    for (const text of texts) {
+      const pin = decodePin(text);
+      if (!pin || pin.tab !== this.tab || this.pins.length >= PINS_MAX) continue;
+      const entry = { text, values: pin.values, data: null, error: null };
+      this.pins.push(entry);
+      this.recompute(pin.values).then((data) => { entry.data = data; })
+        .catch((e) => { entry.error = e.message || String(e); })
+        .finally(() => this.show());
+    }
+    this.show();
+  }
+}
+
 // ------------------------------------------------------------------------------- Explore
 
 /** The Explore tab's pins and seeds. */
-export class ExploreCompare {
+export class ExploreCompare extends Pins {
   /**
    * @param flow      the FlowChart (setPins, setBand)
    * @param summary   the SummaryCards (setPins, setSeeds)
@@ -136,8 +181,8 @@ export class ExploreCompare {
    * @param message   the MessageBox
    */
   constructor({ flow, summary, values, message }) {
+    super("explore");
     Object.assign(this, { flow, summary, values, message });
-    this.pins = []; // {text, values, data | null, error}
     this.run = null; // the run on screen, once complete
     this.seedsAbort = null;
     this.button = el("button", { type: "button", id: "pin-run", disabled: true });
@@ -200,35 +245,12 @@ export class ExploreCompare {
   /** Pin the run on screen: its settings (the controls it ran with) and its numbers. */
   pin() {
     if (!this.run || this.pins.length >= PINS_MAX) return;
-    const values = this.values();
-    this.pins.push({ text: encodePin("explore", values), values, data: runAsPinned(this.run), error: null });
-    this.save();
+    this.add(this.values(), runAsPinned(this.run));
   }
 
-  unpin(k) {
-    this.pins.splice(k, 1);
-    this.save();
-  }
-
-  save() {
-    const train = readPins().filter((text) => text.startsWith("t~"));
-    writePins([...this.pins.map((p) => p.text), ...train]);
-    this.updateButton();
-    this.show();
-  }
-
-  /** The URL's run pins, run again (deterministic: the same numbers as when they were pinned). */
-  load(texts) {
-    for (const text of texts) {
-      const pin = decodePin(text);
-      if (!pin || pin.tab !== "explore" || this.pins.length >= PINS_MAX) continue;
-      const entry = { text, values: pin.values, data: null, error: null };
-      this.pins.push(entry);
-      postRun(runBody(pin.values)).then((answer) => { entry.data = pinnedRun(answer); })
-        .catch((e) => { entry.error = e.message || String(e); })
-        .finally(() => this.show());
-    }
-    this.show();
+  /** A pinned run's settings run again. */
+  async recompute(values) {
+    return pinnedRun(await postRun(runBody(values)));
   }
 
   /** Hand the pins to the views, each with its name and its differences from the controls now. */
@@ -283,7 +305,7 @@ export class ExploreCompare {
 // ------------------------------------------------------------------------------- Train
 
 /** The Train tab's pins: a finished training's loss curves, drawn dashed under later ones. */
-export class TrainCompare {
+export class TrainCompare extends Pins {
   /**
    * @param loss     the LossChart (setPins)
    * @param values   () the Train tab's controls' values
@@ -294,8 +316,8 @@ export class TrainCompare {
    * @param kick     () asks the Train tab for a draw
    */
   constructor({ loss, values, after, list, kick }) {
+    super("train");
     Object.assign(this, { loss, values, kick });
-    this.pins = [];
     this.data = null; // the training on screen, once done
     this.button = el("button", { type: "button", id: "pin-training", disabled: true });
     this.button.addEventListener("click", () => this.pin());
@@ -344,36 +366,12 @@ export class TrainCompare {
 
   pin() {
     if (!this.data || this.pins.length >= PINS_MAX) return;
-    const values = this.values();
-    this.pins.push({ text: encodePin("train", values), values, data: trainingAsPinned(this.data, this.loss.series()),
-      error: null });
-    this.save();
+    this.add(this.values(), trainingAsPinned(this.data, this.loss.series()));
   }
 
-  unpin(k) {
-    this.pins.splice(k, 1);
-    this.save();
-  }
-
-  save() {
-    const runs = readPins().filter((text) => text.startsWith("e~"));
-    writePins([...runs, ...this.pins.map((p) => p.text)]);
-    this.updateButton();
-    this.show();
-  }
-
-  /** The URL's training pins, trained again. */
-  load(texts) {
-    for (const text of texts) {
-      const pin = decodePin(text);
-      if (!pin || pin.tab !== "train" || this.pins.length >= PINS_MAX) continue;
-      const entry = { text, values: pin.values, data: null, error: null };
-      this.pins.push(entry);
-      retrain(pin.values).then((data) => { entry.data = data; })
-        .catch((e) => { entry.error = e.message || String(e); })
-        .finally(() => this.show());
-    }
-    this.show();
+  /** A pinned training's settings trained again. */
+  recompute(values) {
+    return retrain(values);
   }
 
   show() {
