@@ -124,6 +124,11 @@ def axis(th: Theme, **extra) -> dict:
     }
 
 
+def heat_axis(th: Theme, **extra) -> dict:
+    """An axis of a heatmap (units, layers or steps against time): no grid, no zero line."""
+    return axis(th, showgrid=False, zeroline=False, **extra)
+
+
 def base_layout(th: Theme, title: str, **extra) -> dict:
     return {
         "paper_bgcolor": th.surface,
@@ -482,11 +487,9 @@ def _heat_rows(run, w: Words, th: Theme, kind: str) -> go.Figure:
                 _special_trace(special, xs, th, words, {"kind": "special", **meta}, hover), row=n, col=1
             )
         fig.update_yaxes(
-            axis(
+            heat_axis(
                 th,
                 autorange="reversed",
-                showgrid=False,
-                zeroline=False,
                 ticks="",
                 nticks=3,
                 title={"text": w("explore.heat.unit"), "font": {"size": 10}, "standoff": 4},
@@ -495,11 +498,9 @@ def _heat_rows(run, w: Words, th: Theme, kind: str) -> go.Figure:
             col=1,
         )
         fig.update_xaxes(
-            axis(
+            heat_axis(
                 th,
                 range=[0.5, T + 0.5],
-                zeroline=False,
-                showgrid=False,
                 showticklabels=n == len(rows),
                 title={"text": w("explore.axis.t") if n == len(rows) else ""},
             ),
@@ -756,11 +757,9 @@ def layers(run, w: Words, th: Theme) -> go.Figure:
         )
     )
     fig.update_yaxes(
-        axis(
+        heat_axis(
             th,
             autorange="reversed",
-            showgrid=False,
-            zeroline=False,
             ticks="",
             tickvals=ys,
             ticktext=labels,
@@ -770,7 +769,7 @@ def layers(run, w: Words, th: Theme) -> go.Figure:
         row=1,
         col=1,
     )
-    fig.update_xaxes(axis(th, range=[0.5, T + 0.5], zeroline=False, showgrid=False), row=1, col=1)
+    fig.update_xaxes(heat_axis(th, range=[0.5, T + 0.5]), row=1, col=1)
     fig.update_yaxes(
         axis(
             th,
@@ -862,13 +861,11 @@ def training_loss(tr, w: Words, th: Theme) -> go.Figure:
             domain=[0.2, 1] if clip_on else [0, 1],
             title={"text": w("train.loss.axis")},
         ),
-        yaxis2=axis(
+        yaxis2=heat_axis(
             th,
             domain=[0, 0.12],
             range=[n - 0.5, -0.5],
             showline=False,
-            showgrid=False,
-            zeroline=False,
             fixedrange=True,
             anchor="x",
             showticklabels=False,
@@ -919,11 +916,9 @@ def training_flow(tr, w: Words, th: Theme) -> go.Figure:
         )
         last = n == len(tr.models)
         fig.update_xaxes(
-            axis(
+            heat_axis(
                 th,
                 range=[0, tr.steps],
-                zeroline=False,
-                showgrid=False,
                 showticklabels=last,
                 title={"text": w("train.axis.step") if last else ""},
             ),
@@ -931,7 +926,7 @@ def training_flow(tr, w: Words, th: Theme) -> go.Figure:
             col=1,
         )
         fig.update_yaxes(
-            axis(th, showgrid=False, zeroline=False, nticks=4, title={"text": "t", "standoff": 4}),
+            heat_axis(th, nticks=4, title={"text": "t", "standoff": 4}),
             row=n,
             col=1,
         )
