@@ -155,10 +155,12 @@ def test_a_trained_network_opened_in_explore_is_named_by_its_model(context, live
             page.wait_for_timeout(300)  # the charts follow the width
             # the layer view's rows name them whole at every width: a name made here is short
             # already ("RNN (tanh), t…" said nothing); only a file's name is cut
-            wait_for(page, "(document.getElementById('chart-depth').layout?.yaxis?.ticktext || []).length === 4")
-            rows = page.evaluate("() => [...document.getElementById('chart-depth').layout.yaxis.ticktext]")
+            ticks = "document.getElementById('chart-depth').layout?.yaxis?.ticktext || []"
+            wait_for(page, f"({ticks}).length === 4")
+            rows = page.evaluate(f"() => [...({ticks})]")
             assert sorted(rows) == sorted(names[lang]), (width, rows)
-            page.locator(".card-depth").screenshot(path=artifacts / f"loose-ends-trained-depth-{lang}-{width}.png")
+            depth_shot = artifacts / f"loose-ends-trained-depth-{lang}-{width}.png"
+            page.locator(".card-depth").screenshot(path=depth_shot)
             page.locator("#chart-flow").scroll_into_view_if_needed()
             page.screenshot(path=artifacts / f"loose-ends-trained-names-{lang}-{width}.png")
         page.set_viewport_size({"width": 1280, "height": 800})

@@ -572,7 +572,8 @@ def test_top_singular_value_of_zero_and_nonfinite_matrices():
 def test_top_singular_value_of_a_rank_one_matrix():
     u, v = np.arange(1.0, 7.0), np.linspace(-1.0, 2.0, 6)
     M = np.outer(u, v)
-    assert TopSingularValue(6, exact_max_size=0)(M) == pytest.approx(np.linalg.norm(u) * np.linalg.norm(v), rel=SV_RTOL)
+    expected = np.linalg.norm(u) * np.linalg.norm(v)
+    assert TopSingularValue(6, exact_max_size=0)(M) == pytest.approx(expected, rel=SV_RTOL)
 
 
 # --- an exploding run -------------------------------------------------------------------
