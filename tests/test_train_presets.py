@@ -3,11 +3,14 @@ reads them): each is a training the API accepts within its default limits, the o
 times, and the tab's menu offers it. No training runs here: bench_presets measures them."""
 
 import importlib.util
+import json
 import re
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
+from gradient_flow_lab.app.main import create_app
 from gradient_flow_lab.app.resolve import resolve_train
 from gradient_flow_lab.app.schemas import TrainRequest
 from gradient_flow_lab.app.settings import Settings
@@ -32,8 +35,21 @@ def test_a_preset_is_a_valid_training_within_the_limits(name):
     assert {m.cell for m in spec.models} >= {"lstm", "gru"}  # the gated models the preset promises
 
 
+@pytest.fixture(scope="module")
+def menus():
+    """The Train tab's preset menu as the page serves it, in each language."""
+    client = TestClient(create_app(Settings()))
+    out = {}
+    for lang in ("en", "ko"):
+        html = client.get("/", params={"lang": lang}).text
+        out[lang] = html.split('<select id="train_preset"', 1)[1].split("</select>", 1)[0]
+    return out
+
+
 @pytest.mark.parametrize("name", sorted(PRESETS))
-def test_the_menu_offers_each_preset(name):
-    html = (ROOT / "templates" / "train.html").read_text(encoding="utf-8")
-    menu = html.split('<select id="train_preset"', 1)[1].split("</select>", 1)[0]
-    assert re.search(rf'<option value="{name}" data-i18n="train\.preset\.{name}">', menu)
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_the_menu_offers_each_preset(menus, name, lang):
+    words = json.loads((ROOT / "static" / "i18n" / f"{lang}.json").read_text(encoding="utf-8"))
+    key = f"train.preset.{name}"
+    option = re.search(rf'<option value="{name}" data-i18n="{re.escape(key)}">([^<]*)</option>', menus[lang])
+    assert option and option.group(1) == words[key]
