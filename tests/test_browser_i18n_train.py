@@ -217,16 +217,24 @@ def test_switching_language_relabels_a_finished_training_and_keeps_it(page, live
 
 
 def test_a_running_training_keeps_streaming_through_a_switch(page, live_server):
-    page.goto(train_url(live_server.url, **{**SHORT, "train_steps": "400", "train_seq_len": "30",
+    # long enough (T = 100: ~10 ms a step here) that the switch and the reading below happen while
+    # it runs, on a fast machine too (at T = 30 it could end between two of the reads)
+    page.goto(train_url(live_server.url, **{**SHORT, "train_steps": "400", "train_seq_len": "100",
                                             "train_eval_every": "100"}))
     streams = count_streams(page)
     page.click("#train-start")
     wait_for(page, "Number(document.getElementById('train-progress-text').dataset.step) >= 5")
     choose_language(page, "ko")
-    assert page.evaluate("document.documentElement.dataset.train") == "running"
-    assert "남은\u00a0시간" in page.text_content("#train-progress-text")
-    assert page.text_content("#train-status").startswith("RNN (tanh), GRU 모델을 덧셈 문제로 학습하는 중")
-    assert [c.text_content() for c in page.query_selector_all("#train-cards .chip")] == ["학습 중"] * 2
+    # one reading of the tab, all at the same moment
+    now = page.evaluate("""() => ({
+        state: document.documentElement.dataset.train,
+        progress: document.getElementById('train-progress-text').textContent,
+        status: document.getElementById('train-status').textContent,
+        chips: [...document.querySelectorAll('#train-cards .chip')].map((c) => c.textContent)})""")
+    assert now["state"] == "running", now
+    assert "남은\u00a0시간" in now["progress"]
+    assert now["status"].startswith("RNN (tanh), GRU 모델을 덧셈 문제로 학습하는 중")
+    assert now["chips"] == ["학습 중"] * 2
     wait_done(page)
     data = page.evaluate(DATA)
     assert [len(trace["x"]) for trace in data["loss"][:2]] == [400, 400]
