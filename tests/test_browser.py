@@ -38,7 +38,7 @@ def test_page_is_a_csp_ready_template(live_server):
     html = r.text
     # assets under a content-versioned prefix (cached for a year), Plotly from the package
     assert re.search(r'<script type="module" src="/static/[0-9a-f]{12}/js/main\.js"></script>', html)
-    assert re.search(r'<script src="/vendor/plotly-cartesian-[0-9.]+\.min\.js"></script>', html)
+    assert re.search(r'<script src="/vendor/plotly-[0-9.]+\.min\.js"></script>', html)
     csp = r.headers["content-security-policy"]
     assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-eval" not in csp
     # no inline scripts, no inline event handlers, nothing from another origin

@@ -58,8 +58,7 @@ def array(values) -> np.ndarray:
 
 
 def test_the_plotly_bundle_has_every_trace_type_the_page_draws(js):
-    """The page loads plotly.js's cartesian bundle (static/vendor/README.md): every trace type
-    that a module of static/js names must be one of its traces."""
+    """Every trace type that a module of static/js names is one of the served plotly.js's traces."""
     import re
 
     from conftest import ROOT

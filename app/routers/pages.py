@@ -1,6 +1,8 @@
 """The explorer page."""
 
+import re
 from importlib.metadata import version
+from importlib.util import find_spec
 from pathlib import Path
 
 import fastapi_offline
@@ -9,11 +11,9 @@ from fastapi.responses import FileResponse, HTMLResponse
 
 from gradient_flow_lab.app import i18n
 from gradient_flow_lab.app.catalogue import catalogue_json, lessons_json, palette_css
-from gradient_flow_lab.app.paths import STATIC
 from gradient_flow_lab.core.catalogue import MODEL_KINDS
 
 router = APIRouter(tags=["pages"])
-PLOTLY_JS_VERSION = "4.1.1"
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -36,17 +36,18 @@ def index(request: Request):
     }, headers={"Vary": "Accept-Language"})
 
 
-# plotly.js's cartesian bundle (static/vendor/README.md): the page draws only scatter, bar and
-# heatmap traces, and the full bundle of the `plotly` package costs three times the bytes and
-# twice the start-up time of every page load
-PLOTLY_JS = STATIC / "vendor" / f"plotly-cartesian-{PLOTLY_JS_VERSION}.min.js"
-PLOTLY_VERSIONED = f"/vendor/plotly-cartesian-{PLOTLY_JS_VERSION}.min.js"  # cached for a year
+# plotly.js from the installed `plotly` package (found, not imported), the one the Python figures
+# draw with; its version (in the file's first lines) names the URL that is cached for a year
+PLOTLY_JS = Path(find_spec("plotly").submodule_search_locations[0]) / "package_data" / "plotly.min.js"
+with PLOTLY_JS.open("rb") as _head:
+    PLOTLY_JS_VERSION = re.search(rb"plotly\.js v(\S+)", _head.read(200)).group(1).decode()
+PLOTLY_VERSIONED = f"/vendor/plotly-{PLOTLY_JS_VERSION}.min.js"
 
 
 @router.get("/vendor/plotly.min.js", include_in_schema=False)
 @router.get(PLOTLY_VERSIONED, include_in_schema=False)
 def plotly_js():
-    """Plotly.js served by the app itself: the page works with no internet."""
+    """Plotly.js from the installed `plotly` package, served by the app: no internet needed."""
     return FileResponse(PLOTLY_JS, media_type="text/javascript")
 
 
