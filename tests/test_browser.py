@@ -76,6 +76,22 @@ def test_load_offline_no_failed_request_no_console_error(page, live_server):
     assert page.rec.blocked == []
 
 
+def test_the_tests_pages_reach_nothing_outside_this_machine(context, live_server):
+    """The guard the browser tests rely on (tests/browser_helpers.py): a request to another
+    host — a name or an address — fails, and is recorded as blocked; this machine's are served.
+    (From a blank page: the app's own pages would stop such requests by their CSP first.)"""
+    from browser_helpers import offline_page
+
+    page, rec = offline_page(context)
+    page.set_content('<img src="http://example.com/x.png"><img src="http://93.184.215.14/y.png">')
+    page.wait_for_timeout(300)  # the failures' events
+    assert sorted(rec.blocked) == ["http://93.184.215.14/y.png", "http://example.com/x.png"]
+    # and this machine's pages are served (every other browser test loads them)
+    page.goto(live_server.url + "/healthz")
+    assert "ok" in page.text_content("body") and rec.failed == []
+    page.close()
+
+
 def test_default_run_fills_every_view(page, live_server, artifacts):
     page.goto(live_server.url + "/")
     page.click("#run")

@@ -33,12 +33,12 @@ def test_the_notebook_runs_without_an_error(live_server, torch, monkeypatch):
     ).execute()
 
     def text(cell) -> str:
-        parts = []
-        for out in cell.outputs:
-            parts.append(out.get("text", ""))
-            for mime in ("text/plain", "text/html"):
-                parts.append(str(out.get("data", {}).get(mime, "")))
-        return "\n".join(parts)
+        # what the cell printed, whole (a kernel may send one print in several stream messages),
+        # then what it displayed
+        printed = "".join(out.get("text", "") for out in cell.outputs)
+        shown = [str(out.get("data", {}).get(mime, ""))
+                 for out in cell.outputs for mime in ("text/plain", "text/html")]
+        return "\n".join([printed, *shown])
 
     cells = [c for c in nb.cells if c.cell_type == "code"]
     training = next(c for c in cells if "gfl.train(" in c.source)
